@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -51,6 +52,11 @@ class LOWBIT_API Tensor {
   // From host values; the vector's size must equal the shape's element count.
   static Tensor from_vector(const std::vector<float>& values, const Shape& shape,
                             Device device = Device::cpu());
+  // A braced list is always f32: Tensor::from_vector({1, 2, 3}, {3}).
+  static Tensor from_vector(std::initializer_list<float> values, const Shape& shape,
+                            Device device = Device::cpu()) {
+    return from_vector(std::vector<float>(values), shape, device);
+  }
   static Tensor from_vector(const std::vector<int32_t>& values, const Shape& shape,
                             Device device = Device::cpu());
   static Tensor from_vector(const std::vector<uint8_t>& values, const Shape& shape,
