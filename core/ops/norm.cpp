@@ -1,0 +1,111 @@
+// batch_norm: forward, running-statistics update and backward (closed form, kernels/cpu/norm.h).
+// The backward node saves x, the statistics used to normalize (a snapshot of the running ones in
+// evaluation, since they change in place later) and gamma.
+#include "core/ops/norm.h"
+
+#include "core/autograd.h"
+#include "core/dispatch.h"
+#include "core/ops/elementwise.h"
+#include "kernels/cpu/norm.h"
+
+namespace lowbit {
+
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+
+// An optional per-channel parameter: undefined, or f32 [C] on x's device.
+void check_param(const Tensor& p, const Tensor& x, int64_t channels, const char* arg) {
+  if (!p.defined()) return;
+  check_dtype(p, DType::f32, "batch_norm", arg);
+  check_same_device(x, p, "batch_norm");
+  LOWBIT_CHECK(p.shape() == Shape{channels}, "batch_norm: ", arg, " must have shape [", channels,
+               "] (the channel count, last axis of x ", shape_str(x.shape()), "), got ", shape_str(p.shape()));
+}
+
+Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.detach().contiguous() : Tensor(); }
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, float momentum, float eps) {
+  check_dtype(x_in, DType::f32, "batch_norm", "x");
+  LOWBIT_CHECK(x_in.dim() >= 2, "batch_norm: x must be [N, C] or [N, H, W, C] (channels last), got shape ",
+               shape_str(x_in.shape()));
+  const int64_t channels = x_in.shape().back();
+  const int64_t rows = channels > 0 ? x_in.numel() / channels : 0;
+  check_param(gamma_in, x_in, channels, "gamma");
+  check_param(beta_in, x_in, channels, "beta");
+  check_param(running_mean, x_in, channels, "running_mean");
+  check_param(running_var, x_in, channels, "running_var");
+  LOWBIT_CHECK(running_mean.defined() == running_var.defined(),
+               "batch_norm: running_mean and running_var must be given together (or both omitted)");
+  LOWBIT_CHECK(eps >= 0.f, "batch_norm: eps must be non-negative, got ", eps);
+  if (training) {
+    LOWBIT_CHECK(rows >= 2, "batch_norm: training needs more than one value per channel, got x of shape ",
+                 shape_str(x_in.shape()));
+    LOWBIT_CHECK(momentum >= 0.f && momentum <= 1.f, "batch_norm: momentum must be in [0, 1], got ", momentum);
+  } else {
+    LOWBIT_CHECK(running_mean.defined(),
+                 "batch_norm: evaluation mode needs running_mean and running_var (none were given)");
+  }
+
+  Tensor x = x_in.detach().contiguous();
+  Tensor gamma = contiguous_or_undefined(gamma_in), beta = contiguous_or_undefined(beta_in);
+  Tensor mean, var;  // the statistics that normalize: batch (biased var) or a running snapshot
+  if (training) {
+    mean = Tensor::empty({channels}, DType::f32, x.device());
+    var = Tensor::empty({channels}, DType::f32, x.device());
+    switch (x.device().type) {
+      case DeviceType::CPU: cpu::batch_norm_stats(x.data<float>(), rows, channels, mean.data<float>(), var.data<float>()); break;
+      case DeviceType::CUDA: cuda_missing("batch_norm");
+    }
+  } else {
+    mean = running_mean.detach().clone();
+    var = running_var.detach().clone();
+  }
+
+  Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
+  switch (x.device().type) {
+    case DeviceType::CPU:
+      cpu::batch_norm_forward(x.data<float>(), rows, channels, mean.data<float>(), var.data<float>(), eps,
+                              ptr_or_null(gamma), ptr_or_null(beta), y.data<float>());
+      break;
+    case DeviceType::CUDA: cuda_missing("batch_norm");
+  }
+
+  if (training && running_mean.defined()) {
+    NoGradGuard no_grad;
+    float unbias = static_cast<float>(rows) / static_cast<float>(rows - 1);
+    Tensor rm = running_mean.detach(), rv = running_var.detach();
+    rm.mul_(1.f - momentum).add_(mean, momentum);
+    rv.mul_(1.f - momentum).add_(mul(var, unbias), momentum);
+  }
+
+  if (needs_grad({&x_in, &gamma_in, &beta_in})) {
+    bool want_x = x_in.requires_grad();
+    bool want_gamma = gamma_in.defined() && gamma_in.requires_grad();
+    bool want_beta = beta_in.defined() && beta_in.requires_grad();
+    record(y, "batch_norm", {x_in, gamma_in, beta_in},
+           [x, mean, var, gamma, eps, training, rows, channels, want_x, want_gamma, want_beta](const Tensor& g_in) {
+             Tensor g = g_in.contiguous();
+             Tensor gx = want_x ? Tensor::empty(x.shape(), DType::f32, x.device()) : Tensor();
+             Tensor ggamma = want_gamma ? Tensor::empty({channels}, DType::f32, x.device()) : Tensor();
+             Tensor gbeta = want_beta ? Tensor::empty({channels}, DType::f32, x.device()) : Tensor();
+             switch (x.device().type) {
+               case DeviceType::CPU:
+                 cpu::batch_norm_backward(x.data<float>(), g.data<float>(), rows, channels, mean.data<float>(),
+                                          var.data<float>(), eps, ptr_or_null(gamma), training, ptr_or_null(gx),
+                                          ptr_or_null(ggamma), ptr_or_null(gbeta));
+                 break;
+               case DeviceType::CUDA: cuda_missing("batch_norm backward");
+             }
+             return Grads{gx, ggamma, gbeta};
+           });
+  }
+  return y;
+}
+
+}  // namespace lowbit

@@ -1,0 +1,53 @@
+// copy_box: one memcpy per innermost row of the box (box[rank-1] elements), the row offsets in
+// src and dst stepped by an odometer over the outer axes. Pure data movement: reads and writes
+// each box element once (2·elem_size bytes per element).
+#include "kernels/cpu/shape.h"
+
+#include <cstring>
+#include <vector>
+
+namespace lowbit::cpu {
+
+void copy_box(const void* src, const int64_t* src_shape, const int64_t* src_origin, void* dst,
+              const int64_t* dst_shape, const int64_t* dst_origin, const int64_t* box, int64_t rank,
+              int64_t elem_size) {
+  const auto* s = static_cast<const char*>(src);
+  auto* d = static_cast<char*>(dst);
+  if (rank == 0) {
+    std::memcpy(d, s, static_cast<size_t>(elem_size));
+    return;
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    if (box[i] == 0) return;
+  // Row-major strides in elements.
+  std::vector<int64_t> ss(static_cast<size_t>(rank), 1), ds(static_cast<size_t>(rank), 1);
+  for (int64_t i = rank - 2; i >= 0; --i) {
+    ss[static_cast<size_t>(i)] = ss[static_cast<size_t>(i + 1)] * src_shape[i + 1];
+    ds[static_cast<size_t>(i)] = ds[static_cast<size_t>(i + 1)] * dst_shape[i + 1];
+  }
+  int64_t s_off = 0, d_off = 0;
+  for (int64_t i = 0; i < rank; ++i) {
+    s_off += src_origin[i] * ss[static_cast<size_t>(i)];
+    d_off += dst_origin[i] * ds[static_cast<size_t>(i)];
+  }
+  auto row_bytes = static_cast<size_t>(box[rank - 1] * elem_size);
+  std::vector<int64_t> idx(static_cast<size_t>(rank), 0);  // position within the box (outer axes)
+  while (true) {
+    std::memcpy(d + d_off * elem_size, s + s_off * elem_size, row_bytes);
+    int64_t a = rank - 2;
+    for (; a >= 0; --a) {
+      auto k = static_cast<size_t>(a);
+      if (++idx[k] < box[a]) {
+        s_off += ss[k];
+        d_off += ds[k];
+        break;
+      }
+      s_off -= (box[a] - 1) * ss[k];
+      d_off -= (box[a] - 1) * ds[k];
+      idx[k] = 0;
+    }
+    if (a < 0) return;
+  }
+}
+
+}  // namespace lowbit::cpu
