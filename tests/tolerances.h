@@ -9,10 +9,16 @@ inline constexpr double kForwardRtol = 1e-5;
 // Reductions and GEMM-like ops accumulate many terms in f32.
 inline constexpr double kAccumAtol = 1e-4;
 inline constexpr double kAccumRtol = 1e-4;
+// Two f32 evaluations of sums over ~1e6 O(1) terms (e.g. a whole batch's weight gradient)
+// summed in different orders; the sums reach ~1e3, so absolute rounding differences reach ~1e-3.
+inline constexpr double kLongSumAtol = 1e-2;
 // Analytic (f32) gradients vs central differences of the float64 reference.
 inline constexpr double kGradAtol = 1e-4;
 inline constexpr double kGradRtol = 1e-3;
 // Central-difference step on the float64 reference.
 inline constexpr double kFiniteDiffEps = 1e-6;
+
+// Sample mean/variance of 20,000 seeded random draws vs the distribution's (>= 5 standard errors).
+inline constexpr double kSampleMomentAtol = 0.05;
 
 }  // namespace lowbit::test
