@@ -36,10 +36,12 @@ class AccumulateGrad final : public Node {
     if (auto impl = leaf_.lock()) {
       Tensor leaf(impl);
       Tensor current = leaf.grad();
-      if (current.defined()) {
+      if (!current.defined()) {
+        leaf.set_grad(grad_out.detach().clone().to(leaf.dtype()));
+      } else if (current.dtype() == DType::f32) {
         current.add_(grad_out);
       } else {
-        leaf.set_grad(grad_out.detach().clone());
+        leaf.set_grad(add(current.to(DType::f32), grad_out).to(leaf.dtype()));
       }
     }
     return {};
@@ -137,6 +139,8 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
                  "' returned ", grads.size(), " gradients for ", edges.size(), " inputs");
     for (size_t k = 0; k < edges.size(); ++k) {
       if (!edges[k].fn || !grads[k].defined()) continue;
+      LOWBIT_CHECK(grads[k].dtype() == DType::f32, "node '", node->name(), "' produced a ",
+                   dtype_name(grads[k].dtype()), " gradient for input ", k, "; gradients are f32");
       LOWBIT_CHECK(grads[k].shape() == edges[k].shape, "node '", node->name(), "' produced a gradient of shape ",
                    shape_str(grads[k].shape()), " for input ", k, " of shape ", shape_str(edges[k].shape));
       Tensor& slot = pending[edges[k].fn.get()];

@@ -8,6 +8,12 @@
 //  - After backward without retain_graph, nodes drop their saved tensors; a second backward
 //    through them throws.
 //  - A node's backward captures outputs only through out.detach() (no reference cycles).
+//  - Gradients flowing through the graph are f32 (the engine checks); a leaf of another float
+//    dtype receives its accumulated gradient converted to its own dtype.
+//  - A returned gradient may alias grad_out (e.g. a view of it): the engine never modifies a
+//    gradient in place, it sums out of place.
+//  - There is no version counter: modifying a saved input in place (under no_grad) between the
+//    forward and the backward pass gives wrong gradients. Optimizers step after backward.
 #pragma once
 
 #include <functional>

@@ -21,19 +21,29 @@ const DTypeInfo& dtype_info(DType t) {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    LOWBIT_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
+    LOWBIT_CHECK(!__builtin_mul_overflow(n, d, &n), "shape ", shape_str(shape), " has more elements than int64 holds");
+  }
   return n;
 }
 
 int64_t storage_bytes(DType t, const Shape& shape) {
   const DTypeInfo& info = dtype_info(t);
-  if (info.block_elems == 1) return shape_numel(shape) * info.block_bytes;
+  int64_t bytes = 0;
+  if (info.block_elems == 1) {
+    LOWBIT_CHECK(!__builtin_mul_overflow(shape_numel(shape), info.block_bytes, &bytes), "shape ", shape_str(shape),
+                 " of ", info.name, " needs more bytes than int64 holds");
+    return bytes;
+  }
   if (shape.empty()) return info.block_bytes;
   int64_t inner = shape.back();
   int64_t rows = shape_numel(shape) / (inner == 0 ? 1 : inner);
   if (inner == 0) return 0;
   int64_t blocks = (inner + info.block_elems - 1) / info.block_elems;
-  return rows * blocks * info.block_bytes;
+  LOWBIT_CHECK(!__builtin_mul_overflow(rows, blocks * info.block_bytes, &bytes), "shape ", shape_str(shape), " of ",
+               info.name, " needs more bytes than int64 holds");
+  return bytes;
 }
 
 std::string shape_str(const Shape& shape) {

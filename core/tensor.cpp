@@ -41,6 +41,7 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 void check_dtype(const Tensor& t, DType dtype, const char* op, const char* arg) {
+  LOWBIT_CHECK(t.defined(), op, ": ", arg, " is an undefined (empty) Tensor");
   LOWBIT_CHECK(t.dtype() == dtype, op, ": ", arg, " must be ", dtype_name(dtype), ", got ",
                dtype_name(t.dtype()), " (shape ", shape_str(t.shape()), ")");
 }
@@ -87,8 +88,15 @@ Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return ful
 
 Tensor Tensor::arange(double start, double end, double step, DType dtype, Device device) {
   LOWBIT_CHECK(step != 0.0, "arange(): step must be nonzero");
+  LOWBIT_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), "arange(): start ", start, ", end ",
+               end, " and step ", step, " must be finite");
   double count = std::ceil((end - start) / step);
   auto n = static_cast<int64_t>(count > 0 ? count : 0);
+  if (dtype == DType::i32) {  // built directly: going through f32 would round values above 2^24
+    std::vector<int32_t> ints(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) ints[static_cast<size_t>(i)] = static_cast<int32_t>(std::llround(start + i * step));
+    return from_vector(ints, {n}, device);
+  }
   std::vector<float> values(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) values[static_cast<size_t>(i)] = static_cast<float>(start + i * step);
   Tensor t = from_vector(values, {n});
@@ -133,9 +141,8 @@ Tensor Tensor::randn(const Shape& shape, Device device, Generator* gen) {
 }
 
 Tensor Tensor::randint(int64_t low, int64_t high, const Shape& shape, Device device, Generator* gen) {
-  LOWBIT_CHECK(high > low && high - low <= (int64_t{1} << 32), "randint(): need low < high with a range of at most 2^32, got [",
-               low, ", ", high, ")");
-  LOWBIT_CHECK(low >= INT32_MIN && high - 1 <= INT32_MAX, "randint(): [", low, ", ", high, ") does not fit i32");
+  LOWBIT_CHECK(low >= INT32_MIN && high <= int64_t{INT32_MAX} + 1, "randint(): [", low, ", ", high, ") does not fit i32");
+  LOWBIT_CHECK(high > low, "randint(): need low < high, got [", low, ", ", high, ")");
   Generator& g = gen ? *gen : default_generator();
   Tensor t = empty(shape, DType::i32, device);
   switch (device.type) {
@@ -215,8 +222,8 @@ Tensor Tensor::to(DType target) const {
     cpu::convert(src.raw_data(), dtype(), out.raw_data(), target, numel());
   }
   if (needs_grad({this}) && dtype_info(target).is_float && dtype_info(dtype()).is_float) {
-    DType from = dtype();
-    record(out, "to_dtype", {*this}, [from](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
+    // A cast's gradient is the identity; gradients in the graph stay f32 (core/autograd.h).
+    record(out, "to_dtype", {*this}, [](const Tensor& g) { return std::vector<Tensor>{g.to(DType::f32)}; });
   }
   return out;
 }
@@ -348,6 +355,7 @@ Tensor& Tensor::copy_(const Tensor& src_in) {
   LOWBIT_CHECK(src_in.shape() == shape(), "copy_(): source shape ", shape_str(src_in.shape()),
                " does not match destination shape ", shape_str(shape()));
   Tensor src = src_in.detach();
+  if (src.storage() == storage()) src = src.clone();  // source and destination may overlap
   if (src.dtype() != dtype()) src = src.to(dtype());
   if (src.device() != device()) src = src.to(device());
   if (dtype() == DType::b1 || (is_contiguous() && src.is_contiguous())) {

@@ -11,6 +11,7 @@
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
+#include "kernels/window.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
 
@@ -62,7 +63,7 @@ ConvPlan plan_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const C
     LOWBIT_CHECK(bias.shape() == Shape{plan.O}, "conv2d: bias must be [O] = [", plan.O, "] for weight ", shape_str(sw),
                  ", got ", shape_str(bias.shape()));
   }
-  int64_t OH = (H + 2 * p.pad_h - KH) / p.stride_h + 1, OW = (W + 2 * p.pad_w - KW) / p.stride_w + 1;
+  int64_t OH = window_out_size(H, KH, p.stride_h, p.pad_h), OW = window_out_size(W, KW, p.stride_w, p.pad_w);
   plan.g = {H, W, C, KH, KW, OH, OW, p.stride_h, p.stride_w, p.pad_h, p.pad_w, C / p.groups};
   plan.og = plan.O / p.groups;
   plan.direct = KH == 1 && KW == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;

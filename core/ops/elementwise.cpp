@@ -18,6 +18,13 @@ void check_f32(const Tensor& t, const char* op) {
                shape_str(t.shape()), ")");
 }
 
+// Both operands of a binary op must be f32; the message names both (dtype and shape).
+void check_f32_pair(const Tensor& a, const Tensor& b, const char* op) {
+  LOWBIT_CHECK(a.dtype() == DType::f32 && b.dtype() == DType::f32, op, ": expects f32 operands, got ",
+               dtype_name(a.dtype()), " ", shape_str(a.shape()), " and ", dtype_name(b.dtype()), " ",
+               shape_str(b.shape()));
+}
+
 // Strides of a contiguous tensor of `shape` seen through the broadcast `out` shape.
 Shape broadcast_strides(const Shape& shape, const Shape& out) {
   Shape strides(out.size(), 0);
@@ -54,8 +61,7 @@ Tensor unary(UnaryOp op, const Tensor& x_in, const char* name, float a = 0.f, fl
 }
 
 Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
-  check_f32(a_in, name);
-  check_f32(b_in, name);
+  check_f32_pair(a_in, b_in, name);
   check_same_device(a_in, b_in, name);
   Shape out_shape = broadcast_shapes(a_in.shape(), b_in.shape(), name);
   Tensor a = a_in.contiguous(), b = b_in.contiguous();
@@ -72,8 +78,7 @@ Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const cha
 }
 
 Tensor compare_op(CompareOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
-  check_f32(a_in, name);
-  check_f32(b_in, name);
+  check_f32_pair(a_in, b_in, name);
   check_same_device(a_in, b_in, name);
   Shape out_shape = broadcast_shapes(a_in.shape(), b_in.shape(), name);
   Tensor a = a_in.contiguous(), b = b_in.contiguous();
@@ -181,8 +186,7 @@ Tensor hardtanh(const Tensor& x, float lo, float hi) {
 
 Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
   check_dtype(cond_in, DType::u8, "where", "cond");
-  check_f32(a_in, "where");
-  check_f32(b_in, "where");
+  check_f32_pair(a_in, b_in, "where");
   check_same_device(cond_in, a_in, "where");
   check_same_device(a_in, b_in, "where");
   Shape out_shape = broadcast_shapes(broadcast_shapes(cond_in.shape(), a_in.shape(), "where"), b_in.shape(), "where");

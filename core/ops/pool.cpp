@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
+#include "kernels/window.h"
 #include "kernels/cpu/pool.h"
 
 namespace lowbit {
@@ -31,8 +32,8 @@ cpu::PoolGeometry pool_geometry(const Tensor& x, const Pool2dParams& p, const ch
                p.pad_w, ")");
   LOWBIT_CHECK(s[1] * s[2] <= std::numeric_limits<int32_t>::max(), op, ": image too large for i32 indices (",
                shape_str(s), ")");
-  return {s[0], s[1], s[2], s[3], (s[1] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1,
-          (s[2] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+  return {s[0], s[1], s[2], s[3], window_out_size(s[1], p.kernel_h, p.stride_h, p.pad_h),
+          window_out_size(s[2], p.kernel_w, p.stride_w, p.pad_w), p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
           p.pad_h, p.pad_w};
 }
 

@@ -68,13 +68,19 @@ Tensor extreme(cpu::ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim
   Tensor out = reduce_raw(op, x, p, &arg, name);
   if (needs_grad({&x})) {
     Shape in_shape = x.shape();
-    record(out, name, {x}, [in_shape, arg](const Tensor& g_in) {
-      Tensor g = g_in.to(Device::cpu()).contiguous();
-      Tensor gx = Tensor::zeros(in_shape, DType::f32, Device::cpu());
-      const float* gp = g.data<float>();
-      float* gxp = gx.data<float>();
-      for (size_t o = 0; o < arg.size(); ++o) gxp[arg[o]] += gp[o];
-      return Grads{gx.to(g_in.device())};
+    record(out, name, {x}, [in_shape, arg, name](const Tensor& g_in) {
+      Tensor g = g_in.contiguous();
+      Tensor gx = Tensor::zeros(in_shape, DType::f32, g.device());
+      switch (g.device().type) {
+        case DeviceType::CPU: {  // the whole gradient goes to the first extreme element
+          const float* gp = g.data<float>();
+          float* gxp = gx.data<float>();
+          for (size_t o = 0; o < arg.size(); ++o) gxp[arg[o]] += gp[o];
+          break;
+        }
+        case DeviceType::CUDA: cuda_missing(name);
+      }
+      return Grads{gx};
     });
   }
   return out;
@@ -120,9 +126,16 @@ Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
   NoGradGuard no_grad;
   reduce_raw(cpu::ReduceOp::max, x, p, &arg, "argmax");
   int64_t stride = contiguous_strides(x.shape())[static_cast<size_t>(a)], size = x.shape()[static_cast<size_t>(a)];
-  std::vector<int32_t> idx(arg.size());
-  for (size_t o = 0; o < arg.size(); ++o) idx[o] = static_cast<int32_t>((arg[o] / stride) % size);
-  return Tensor::from_vector(idx, p.out_shape, x.device());
+  Tensor out = Tensor::empty(p.out_shape, DType::i32, x.device());
+  switch (x.device().type) {
+    case DeviceType::CPU: {
+      int32_t* idx = out.data<int32_t>();
+      for (size_t o = 0; o < arg.size(); ++o) idx[o] = static_cast<int32_t>((arg[o] / stride) % size);
+      break;
+    }
+    case DeviceType::CUDA: cuda_missing("argmax");
+  }
+  return out;
 }
 
 }  // namespace lowbit

@@ -20,7 +20,7 @@ void fill_randint(int32_t* dst, int64_t n, uint64_t seed, uint64_t stream, int64
 
 void fill_dropout_mask(float* dst, int64_t n, uint64_t seed, uint64_t stream, float p, float scale) {
   for (int64_t i = 0; i < n; ++i)
-    dst[i] = philox::uniform(seed, stream, static_cast<uint64_t>(i)) < p ? 0.f : scale;
+    dst[i] = philox::bernoulli(seed, stream, static_cast<uint64_t>(i), p) ? 0.f : scale;
 }
 
 }  // namespace lowbit::cpu
