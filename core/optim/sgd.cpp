@@ -1,65 +1,66 @@
-// SGD update (see sgd.h for the formulas) and the checks of its hyper-parameters.
+// SGD update (see sgd.h for the formulas): settings checks and the per-tensor dispatch of the
+// fused update kernel.
 #include "core/optim/sgd.h"
 
-#include <cmath>
-
-#include "core/autograd.h"
+#include "core/dispatch.h"
 #include "core/error.h"
-#include "core/ops/elementwise.h"
+#include "kernels/cpu/optim.h"
 
 namespace lowbit {
 
-namespace {
-void check_hyper(float value, const char* name) {
-  LOWBIT_CHECK(std::isfinite(value) && value >= 0.f, "SGD: ", name, " must be a finite number >= 0, got ", value);
-}
-}  // namespace
+SGD::SGD(std::vector<Tensor> params, SgdOptions options) { add_param_group(std::move(params), options, "default"); }
 
-SGD::SGD(std::vector<Tensor> params, SgdOptions options) : params_(std::move(params)), options_(options) {
-  check_hyper(options_.lr, "lr");
-  check_hyper(options_.momentum, "momentum");
-  check_hyper(options_.weight_decay, "weight_decay");
-  LOWBIT_CHECK(!options_.nesterov || options_.momentum > 0.f, "SGD: nesterov needs momentum > 0, got momentum ",
-               options_.momentum);
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Tensor& p = params_[i];
-    LOWBIT_CHECK(p.defined(), "SGD: parameter ", i, " is an undefined tensor");
-    LOWBIT_CHECK(p.dtype() == DType::f32, "SGD: parameter ", i, " has dtype ", dtype_name(p.dtype()),
-                 ", expected f32");
-    LOWBIT_CHECK(p.requires_grad(), "SGD: parameter ", i, " (shape ", shape_str(p.shape()),
-                 ") does not require grad");
-  }
-  momentum_buffers_.resize(params_.size());
+void SGD::add_param_group(std::vector<Tensor> params, SgdOptions o, std::string name) {
+  check_non_negative(o.lr, "lr");
+  check_non_negative(o.momentum, "momentum");
+  check_non_negative(o.weight_decay, "weight_decay");
+  LOWBIT_CHECK(!o.nesterov || o.momentum > 0.f, "SGD: nesterov needs momentum > 0, got momentum ", o.momentum);
+  add_group(std::move(name), std::move(params), o.lr, o.weight_decay);
+  options_.push_back(o);
 }
 
-void SGD::set_lr(float lr) {
-  check_hyper(lr, "lr");
-  options_.lr = lr;
+SgdOptions SGD::options(size_t group) const {
+  check_group(group);
+  SgdOptions o = options_[group];
+  o.lr = groups_[group].lr;
+  o.weight_decay = groups_[group].weight_decay;
+  return o;
 }
 
-void SGD::step() {
-  NoGradGuard no_grad;
-  const SgdOptions& o = options_;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor& p = params_[i];
-    Tensor grad = p.grad();
+std::vector<std::string> SGD::buffer_names(size_t g) const {
+  if (options_[g].momentum == 0.f) return {};
+  return {"momentum_buffer"};
+}
+
+std::vector<std::pair<std::string, double>> SGD::group_settings(size_t g) const {
+  return {{"momentum", options_[g].momentum}, {"nesterov", options_[g].nesterov ? 1.0 : 0.0}};
+}
+
+void SGD::update_group(size_t g) {
+  Group& group = groups_[g];
+  const SgdOptions& o = options_[g];
+  for (size_t i = 0; i < group.params.size(); ++i) {
+    const Tensor& p = group.params[i];
+    const Tensor grad = grad_of(g, i);
     if (!grad.defined()) continue;
-    Tensor g = o.weight_decay != 0.f ? add(grad, mul(p.detach(), o.weight_decay)) : grad;
-    if (o.momentum != 0.f) {
-      Tensor& buf = momentum_buffers_[i];
-      if (!buf.defined()) {
-        buf = g.clone();  // never alias the gradient: it is updated in place below
-      } else {
-        buf.mul_(o.momentum).add_(g);
-      }
-      g = o.nesterov ? add(g, mul(buf, o.momentum)) : buf;
+    ParamState& s = group.state[i];
+    const bool first = s.step == 0;
+    if (first && o.momentum != 0.f) s.buffers = {Tensor::empty(p.shape(), DType::f32, p.device())};
+    const SgdStepArgs args{.lr = group.lr,
+                           .momentum = o.momentum,
+                           .weight_decay = group.weight_decay,
+                           .nesterov = o.nesterov,
+                           .first = first};
+    switch (p.device().type) {
+      case DeviceType::CPU:
+        cpu::sgd_step(p.data<float>(), grad.data<float>(), o.momentum != 0.f ? s.buffers[0].data<float>() : nullptr,
+                      p.numel(), args);
+        break;
+      case DeviceType::CUDA:
+        cuda_missing("SGD step");
     }
-    p.add_(g, -o.lr);
+    ++s.step;
   }
-}
-
-void SGD::zero_grad() {
-  for (const Tensor& p : params_) p.zero_grad();
 }
 
 }  // namespace lowbit

@@ -3,12 +3,15 @@
 //   buf = g                        on the first step, else  buf = momentum * buf + g
 //   g = g + momentum * buf          with Nesterov, else     g = buf      (when momentum > 0)
 //   p = p - lr * g
-// Parameters without a gradient are skipped. The update runs under NoGradGuard, in place.
+// One fused kernel per parameter tensor (kernels/cpu/optim.h); parameter groups, schedules,
+// hooks and state saving come from Optimizer (core/optim/optimizer.h).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "core/export.h"
+#include "core/optim/optimizer.h"
 #include "core/tensor.h"
 
 namespace lowbit {
@@ -20,23 +23,27 @@ struct SgdOptions {
   float weight_decay = 0.f;
 };
 
-class LOWBIT_API SGD {
+class LOWBIT_API SGD : public Optimizer {
  public:
-  // Throws on a negative or non-finite lr, momentum or weight decay, on Nesterov without
-  // momentum, and on parameters that are undefined, not f32 or do not require grad.
+  SGD() = default;  // no groups yet: add them with add_param_group
+  // One group named "default" holding `params`.
   SGD(std::vector<Tensor> params, SgdOptions options);
 
-  void step();
-  void zero_grad();  // drops every parameter's gradient
+  // Throws on a negative or non-finite lr, momentum or weight decay, on Nesterov without
+  // momentum, and on parameters that are undefined, not f32, not contiguous leaves requiring
+  // grad, or already in a group. An empty name gives "group<N>".
+  void add_param_group(std::vector<Tensor> params, SgdOptions options, std::string name = "");
 
-  const SgdOptions& options() const { return options_; }
-  void set_lr(float lr);  // for learning-rate schedules
-  const std::vector<Tensor>& params() const { return params_; }
+  const char* type() const override { return "SGD"; }
+  SgdOptions options(size_t group = 0) const;  // with the group's current lr
+
+ protected:
+  void update_group(size_t g) override;
+  std::vector<std::string> buffer_names(size_t g) const override;
+  std::vector<std::pair<std::string, double>> group_settings(size_t g) const override;
 
  private:
-  std::vector<Tensor> params_;
-  std::vector<Tensor> momentum_buffers_;  // one per parameter; undefined until its first step
-  SgdOptions options_;
+  std::vector<SgdOptions> options_;  // per group; lr and weight_decay live in the group
 };
 
 }  // namespace lowbit
