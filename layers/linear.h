@@ -1,6 +1,7 @@
 // Linear: y = x W^T + b with W [out, in] and b [out], initialized as PyTorch's nn.Linear does:
 // W and b uniform in [-1/sqrt(in), 1/sqrt(in)] (kaiming-uniform with a = sqrt(5)), drawn from the
-// given generator so a seed fixes every weight.
+// given generator so a seed fixes every weight (init::layer_default_). Quantized layers derive
+// from it and override forward(), so models' init passes (dynamic_cast<Linear*>) still see them.
 #pragma once
 
 #include "core/device.h"

@@ -16,6 +16,11 @@ Sequential& Sequential::push_back(std::shared_ptr<Module> layer) {
   return *this;
 }
 
+Sequential& Sequential::push_back(const std::string& name, std::shared_ptr<Module> layer) {
+  register_module(name, std::move(layer));
+  return *this;
+}
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
   for (const auto& [name, layer] : children()) h = layer->forward(h);

@@ -1,40 +1,71 @@
-// Model registry: one table from name to builder.
+// Model registry: one table from name to description and builder.
 #include "models/registry.h"
 
 #include <functional>
-#include <utility>
 
 #include "core/error.h"
+#include "models/lenet5.h"
+#include "models/minw.h"
 #include "models/mlp.h"
+#include "models/mobilenet_v2.h"
+#include "models/resnet18.h"
+#include "models/resnet20.h"
+#include "models/vgg_small.h"
 
 namespace lowbit {
 
 namespace {
 using Builder = std::function<std::shared_ptr<Module>(const ModelOptions&, Generator&)>;
 
-const std::vector<std::pair<std::string, Builder>>& registry() {
-  static const std::vector<std::pair<std::string, Builder>> table = {
-      {"mlp",
+struct Entry {
+  std::string name, description;
+  Builder build;
+};
+
+Builder minw(char variant) {
+  return [variant](const ModelOptions& o, Generator& gen) { return make_minw(variant, o, gen); };
+}
+
+const std::vector<Entry>& registry() {
+  static const std::vector<Entry> table = {
+      {"mlp", "multi-layer perceptron: flatten, Linear+ReLU per hidden width, Linear",
        [](const ModelOptions& o, Generator& gen) {
-         return make_mlp(o.in_channels * o.in_height * o.in_width, o.hidden, o.num_classes, gen, o.device);
+         return make_mlp(o.in_channels * o.in_height * o.in_width, o.hidden, o.num_classes, gen, o.device,
+                         o.layers.get());
        }},
+      {"lenet5", "LeNet-5 with ReLU and max-pool (61.7 K parameters on 1x28x28)", make_lenet5},
+      {"resnet20", "CIFAR ResNet-20 of EWGS/DAQ: option-A shortcuts, BatchNorm1d head (0.27 M)", make_resnet20},
+      {"resnet18", "ResNet-18 (torchvision blocks) with the CIFAR stem (11.2 M)", make_resnet18},
+      {"vgg_small", "VGG-Small of LQ-Nets/IR-Net: 2x128C3-MP2-2x256C3-MP2-2x512C3-MP2-FC (4.7 M)", make_vgg_small},
+      {"minw_a", "MINW-Net ConvNet A (BNN CIFAR net, BN + HardTanh): 2x128C3-MP2-2x256C3-MP2-2x512C3-MP2-2x1024FC",
+       minw('a')},
+      {"minw_b", "MINW-Net ConvNet B: A with the conv channels halved", minw('b')},
+      {"minw_c", "MINW-Net ConvNet C: B with the FC layers halved", minw('c')},
+      {"minw_d", "MINW-Net ConvNet D: C with the FC layers halved again", minw('d')},
+      {"mobilenet_v2", "MobileNet-V2, CIFAR-size variant (stride-1 stem and second stage, ReLU)", make_mobilenet_v2},
   };
   return table;
+}
+
+const Entry& find(const std::string& name) {
+  for (const Entry& e : registry())
+    if (e.name == name) return e;
+  std::string known;
+  for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
+  LOWBIT_FAIL("make_model: unknown model '", name, "' (known: ", known, ")");
 }
 }  // namespace
 
 std::vector<std::string> model_names() {
   std::vector<std::string> names;
-  for (const auto& [name, builder] : registry()) names.push_back(name);
+  for (const Entry& e : registry()) names.push_back(e.name);
   return names;
 }
 
 std::shared_ptr<Module> make_model(const std::string& name, const ModelOptions& options, Generator& gen) {
-  for (const auto& [n, builder] : registry())
-    if (n == name) return builder(options, gen);
-  std::string known;
-  for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
-  LOWBIT_FAIL("make_model: unknown model '", name, "' (known: ", known, ")");
+  return find(name).build(options, gen);
 }
+
+std::string model_description(const std::string& name) { return find(name).description; }
 
 }  // namespace lowbit

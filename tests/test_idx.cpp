@@ -187,8 +187,9 @@ TEST_F(IdxTest, LoadsDataset) {
   ImageDataset ds = lowbit::data::load_idx_dataset((dir_ / "train-images-idx3-ubyte").string(),
                                                    (dir_ / "train-labels-idx1-ubyte").string());
   EXPECT_EQ(ds.count, 5);
-  EXPECT_EQ(ds.rows, 2);
-  EXPECT_EQ(ds.cols, 3);
+  EXPECT_EQ(ds.height, 2);
+  EXPECT_EQ(ds.width, 3);
+  EXPECT_EQ(ds.channels, 1);
   EXPECT_EQ(ds.images, iota_bytes(30));
   EXPECT_EQ(ds.labels, (Bytes{0, 1, 2, 3, 4}));
 }
@@ -247,8 +248,9 @@ TEST(IdxFashionMnist, LoadsDebianTestSplit) {
     GTEST_SKIP() << "Fashion-MNIST not found in " << dir;
   ImageDataset ds = lowbit::data::load_mnist_split(dir.string(), false);
   EXPECT_EQ(ds.count, 10000);
-  EXPECT_EQ(ds.rows, 28);
-  EXPECT_EQ(ds.cols, 28);
+  EXPECT_EQ(ds.height, 28);
+  EXPECT_EQ(ds.width, 28);
+  EXPECT_EQ(ds.channels, 1);
   EXPECT_EQ(ds.images.size(), 10000u * 28 * 28);
   ASSERT_EQ(ds.labels.size(), 10000u);
   std::vector<int> per_class(10);

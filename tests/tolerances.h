@@ -20,5 +20,14 @@ inline constexpr double kFiniteDiffEps = 1e-6;
 
 // Sample mean/variance of 20,000 seeded random draws vs the distribution's (>= 5 standard errors).
 inline constexpr double kSampleMomentAtol = 0.05;
+// Sample std of >= 1e5 seeded draws vs the distribution's, relative (the standard error of a
+// sample std is std/sqrt(2n) <= 0.23%, so 2% is > 8 standard errors); initializers' tests.
+inline constexpr double kSampleStdRtol = 0.02;
+
+// Statistics of a real data set (per-channel mean/std of its [0, 1] pixels) vs published values
+// given to 4-5 decimals.
+inline constexpr double kDatasetStatAtol = 1e-3;
+// Fraction of heads among 10,000 fair coin flips vs 1/2 (5 standard errors: 5 * 0.005).
+inline constexpr double kCoinFractionAtol = 0.025;
 
 }  // namespace lowbit::test

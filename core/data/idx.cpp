@@ -148,8 +148,9 @@ ImageDataset load_idx_dataset(const std::string& images_path, const std::string&
 
   ImageDataset ds;
   ds.count = images.dims[0];
-  ds.rows = images.dims[1];
-  ds.cols = images.dims[2];
+  ds.height = images.dims[1];
+  ds.width = images.dims[2];
+  ds.channels = 1;
   ds.images = std::move(images.data);
   ds.labels = std::move(labels.data);
   return ds;

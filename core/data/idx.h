@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/data/dataset.h"
 #include "core/export.h"
 
 namespace lowbit::data {
@@ -23,15 +24,8 @@ struct IdxArray {
 // outside 1..4, truncated data and trailing bytes.
 LOWBIT_API IdxArray read_idx(const std::string& path);
 
-// Images (count x rows x cols, row-major) with one label per image.
-struct ImageDataset {
-  int64_t count = 0, rows = 0, cols = 0;
-  std::vector<uint8_t> images;  // count*rows*cols, row-major
-  std::vector<uint8_t> labels;  // count
-};
-
-// Loads a 3-d image file and a 1-d label file; counts must match and every
-// label must be < num_classes.
+// Loads a 3-d image file [count, rows, cols] and a 1-d label file as an ImageDataset with
+// channels = 1; counts must match and every label must be < num_classes.
 LOWBIT_API ImageDataset load_idx_dataset(const std::string& images_path,
                                          const std::string& labels_path, int num_classes = 10);
 

@@ -1,11 +1,12 @@
-// BatchLoader: the seeded permutation and the gather + normalize of each batch (one pass over
-// B*rows*cols bytes through a 256-entry lookup table).
+// DataLoader: the seeded permutation, the assembly of one batch (gather, augment, normalize:
+// one pass over B*H*W*C bytes through a per-channel lookup table), and the prefetch thread.
 #include "core/data/loader.h"
 
 #include <algorithm>
-#include <cmath>
 #include <numeric>
 
+#include "core/data/augment.h"
+#include "core/data/prefetch.h"
 #include "core/error.h"
 #include "kernels/philox.h"
 
@@ -26,27 +27,46 @@ std::vector<int64_t> shuffled_order(int64_t n, uint64_t seed, int64_t epoch) {
   return order;
 }
 
-BatchLoader::BatchLoader(ImageDataset data, LoaderOptions options)
-    : data_(std::move(data)), options_(options) {
-  LOWBIT_CHECK(options_.batch_size >= 1, "BatchLoader: batch_size must be >= 1, got ", options_.batch_size);
-  LOWBIT_CHECK(std::isfinite(options_.mean) && std::isfinite(options_.std) && options_.std > 0.f,
-               "BatchLoader: need a finite mean and a finite std > 0, got mean ", options_.mean, " std ",
-               options_.std);
-  LOWBIT_CHECK(data_.count > 0 && data_.rows > 0 && data_.cols > 0, "BatchLoader: empty dataset (",
-               data_.count, " images of ", data_.rows, "x", data_.cols, ")");
-  LOWBIT_CHECK(static_cast<int64_t>(data_.images.size()) == data_.count * data_.rows * data_.cols &&
+struct DataLoader::Worker {
+  Worker(int64_t count, int64_t capacity, std::function<Batch(int64_t)> make)
+      : prefetcher(count, capacity, std::move(make)) {}
+  Prefetcher<Batch> prefetcher;
+};
+
+DataLoader::DataLoader(ImageDataset data, LoaderOptions options) : data_(std::move(data)), options_(std::move(options)) {
+  const LoaderOptions& o = options_;
+  LOWBIT_CHECK(o.batch_size >= 1, "DataLoader: batch_size must be >= 1, got ", o.batch_size);
+  LOWBIT_CHECK(o.limit >= 0, "DataLoader: limit must be >= 0 (0: all examples), got ", o.limit);
+  LOWBIT_CHECK(o.crop_padding >= 0 && o.crop_padding <= (int64_t{1} << 30),
+               "DataLoader: crop_padding must be in [0, 2^30], got ", o.crop_padding);
+  LOWBIT_CHECK(o.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", o.prefetch);
+  LOWBIT_CHECK(data_.count > 0 && data_.height > 0 && data_.width > 0 && data_.channels > 0,
+               "DataLoader: empty dataset (", data_.count, " images of ", data_.height, "x", data_.width, "x",
+               data_.channels, ")");
+  LOWBIT_CHECK(static_cast<int64_t>(data_.images.size()) == data_.count * data_.image_size() &&
                    static_cast<int64_t>(data_.labels.size()) == data_.count,
-               "BatchLoader: dataset buffers do not match its count ", data_.count);
-  for (int v = 0; v < 256; ++v) lut_[v] = (static_cast<float>(v) / 255.f - options_.mean) / options_.std;
+               "DataLoader: dataset buffers (", data_.images.size(), " image bytes, ", data_.labels.size(),
+               " labels) do not match ", data_.count, " images of ", data_.height, "x", data_.width, "x",
+               data_.channels);
+  lut_ = normalization_table(o.mean, o.std, data_.channels);
+  if (o.limit > 0 && o.limit < data_.count) {
+    data_.count = o.limit;
+    data_.images.resize(static_cast<size_t>(data_.count * data_.image_size()));
+    data_.labels.resize(static_cast<size_t>(data_.count));
+  }
   start_epoch(0);
 }
 
-int64_t BatchLoader::num_batches() const {
+DataLoader::~DataLoader() = default;  // ~Worker joins the thread before the data goes
+
+int64_t DataLoader::num_batches() const {
   const int64_t b = options_.batch_size;
   return options_.drop_last ? data_.count / b : (data_.count + b - 1) / b;
 }
 
-void BatchLoader::start_epoch(int64_t epoch) {
+void DataLoader::start_epoch(int64_t epoch) {
+  worker_.reset();  // first: the thread reads order_
+  epoch_ = epoch;
   if (options_.shuffle) {
     order_ = shuffled_order(data_.count, options_.seed, epoch);
   } else {
@@ -56,24 +76,51 @@ void BatchLoader::start_epoch(int64_t epoch) {
   cursor_ = 0;
 }
 
-bool BatchLoader::next(Batch& batch) {
-  const int64_t left = data_.count - cursor_;
-  const int64_t b = std::min(options_.batch_size, left);
-  if (b <= 0 || (options_.drop_last && b < options_.batch_size)) return false;
-  const int64_t pixels = data_.rows * data_.cols;
-  Tensor images = Tensor::empty({b, pixels}, DType::f32, Device::cpu());
-  Tensor labels = Tensor::empty({b}, DType::i32, Device::cpu());
-  float* x = images.data<float>();
-  int32_t* y = labels.data<int32_t>();
-  for (int64_t k = 0; k < b; ++k) {
-    const int64_t idx = order_[static_cast<size_t>(cursor_ + k)];
-    const uint8_t* src = data_.images.data() + idx * pixels;
-    for (int64_t p = 0; p < pixels; ++p) x[k * pixels + p] = lut_[src[p]];
+Batch DataLoader::make_batch(int64_t b) const {
+  const int64_t start = b * options_.batch_size;
+  const int64_t n = std::min(options_.batch_size, data_.count - start);
+  const int64_t h = data_.height, w = data_.width, c = data_.channels, size = data_.image_size();
+  Batch batch;
+  batch.images = Tensor::empty({n, h, w, c}, DType::f32, Device::cpu());
+  batch.labels = Tensor::empty({n}, DType::i32, Device::cpu());
+  batch.indices.assign(order_.begin() + start, order_.begin() + start + n);
+  float* x = batch.images.data<float>();
+  int32_t* y = batch.labels.data<int32_t>();
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t idx = batch.indices[static_cast<size_t>(k)];
+    const AugmentChoice choice =
+        augment_choice(options_.seed, epoch_, idx, options_.crop_padding, options_.horizontal_flip);
+    augment_image(data_.images.data() + idx * size, h, w, c, options_.crop_padding, choice, lut_.data(),
+                  x + k * size);
     y[k] = data_.labels[static_cast<size_t>(idx)];
   }
-  cursor_ += b;
-  batch.images = options_.device.is_cpu() ? images : images.to(options_.device);
-  batch.labels = options_.device.is_cpu() ? labels : labels.to(options_.device);
+  if (options_.transform) options_.transform(batch);
+  return batch;
+}
+
+bool DataLoader::next(Batch& batch) {
+  const int64_t total = num_batches();
+  if (cursor_ >= total) return false;
+  Batch made;
+  if (options_.prefetch > 0) {
+    if (!worker_) {
+      const int64_t first = cursor_;
+      worker_ = std::make_unique<Worker>(total - first, options_.prefetch,
+                                         [this, first](int64_t i) { return make_batch(first + i); });
+    }
+    if (!worker_->prefetcher.pop(made)) return false;
+  } else {
+    made = make_batch(cursor_);
+  }
+  ++cursor_;
+  if (cursor_ == total) worker_.reset();  // the epoch is done: let the thread go
+  // TODO(CUDA backend issue): pinned staging buffers and cudaMemcpyAsync on a copy stream.
+  const Device device = options_.device;
+  if (!device.is_cpu()) {
+    made.images = made.images.to(device);
+    made.labels = made.labels.to(device);
+  }
+  batch = std::move(made);
   return true;
 }
 

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/autograd.h"
-#include "core/data/idx.h"
 #include "core/data/loader.h"
+#include "core/data/presets.h"
 #include "core/error.h"
 #include "core/ops/loss.h"
 #include "core/ops/reduce.h"
@@ -25,28 +25,6 @@
 namespace lowbit {
 
 namespace {
-
-struct DatasetInfo {
-  const char* name;
-  float mean, std;  // of the [0, 1] pixel values over the training split
-  int64_t num_classes;
-  std::string (*default_dir)();
-};
-
-const std::vector<DatasetInfo>& datasets() {
-  static const std::vector<DatasetInfo> table = {
-      {"fashion-mnist", 0.2860f, 0.3530f, 10, &data::default_fashion_mnist_dir},
-  };
-  return table;
-}
-
-const DatasetInfo& dataset_info(const std::string& name) {
-  for (const auto& d : datasets())
-    if (name == d.name) return d;
-  std::string known;
-  for (const auto& n : dataset_names()) known += (known.empty() ? "" : ", ") + n;
-  LOWBIT_FAIL("train: unknown dataset '", name, "' (known: ", known, ")");
-}
 
 void check_config(const TrainConfig& c) {
   LOWBIT_CHECK(c.epochs >= 1, "train: epochs must be >= 1, got ", c.epochs);
@@ -72,7 +50,7 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
 }
 
 // Mean loss and accuracy of `model` over every example of `loader`.
-std::pair<double, double> evaluate(Module& model, data::BatchLoader& loader) {
+std::pair<double, double> evaluate(Module& model, data::DataLoader& loader) {
   NoGradGuard no_grad;
   model.eval();
   loader.start_epoch(0);
@@ -93,7 +71,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // One pass over the training split; fills the training fields of the epoch's metrics.
-EpochMetrics train_epoch(Module& model, SGD& sgd, data::BatchLoader& loader, int64_t epoch,
+EpochMetrics train_epoch(Module& model, SGD& sgd, data::DataLoader& loader, int64_t epoch,
                          const std::function<double(int64_t)>& lr_at, int64_t log_every, std::ostream& log) {
   model.train();
   loader.start_epoch(epoch - 1);
@@ -136,13 +114,12 @@ EpochMetrics train_epoch(Module& model, SGD& sgd, data::BatchLoader& loader, int
 
 }  // namespace
 
-std::vector<std::string> dataset_names() {
-  std::vector<std::string> names;
-  for (const auto& d : datasets()) names.emplace_back(d.name);
-  return names;
-}
+std::vector<std::string> dataset_names() { return data::dataset_names(); }
 
-std::string default_data_dir(const std::string& dataset) { return dataset_info(dataset).default_dir(); }
+std::string default_data_dir(const std::string& dataset) {
+  const data::DatasetPreset& p = data::find_dataset(dataset);
+  return p.default_dir ? p.default_dir() : "";
+}
 
 Device parse_device(const std::string& name) {
   if (name == "cpu") return Device::cpu();
@@ -183,18 +160,18 @@ std::string metrics_json(const EpochMetrics& m) {
 TrainResult train(const TrainConfig& config, std::ostream& log) {
   check_config(config);
   TrainConfig c = config;  // the effective settings
-  const DatasetInfo& ds = dataset_info(c.dataset);
-  if (c.data_dir.empty()) c.data_dir = ds.default_dir();
+  const data::DatasetPreset& ds = data::find_dataset(c.dataset);
+  c.data_dir = ds.resolve_dir(c.data_dir);
   const Device device = parse_device(c.device);
   c.device = device.str();
   log << settings_json(c) << std::endl;
 
-  data::ImageDataset train_set = data::load_mnist_split(c.data_dir, true);
-  data::ImageDataset test_set = data::load_mnist_split(c.data_dir, false);
+  data::ImageDataset train_set = ds.load_split(c.data_dir, true);
+  data::ImageDataset test_set = ds.load_split(c.data_dir, false);
   ModelOptions mo;
-  mo.in_channels = 1;
-  mo.in_height = train_set.rows;
-  mo.in_width = train_set.cols;
+  mo.in_channels = train_set.channels;
+  mo.in_height = train_set.height;
+  mo.in_width = train_set.width;
   mo.num_classes = ds.num_classes;
   mo.hidden = c.hidden;
   mo.device = device;
@@ -205,10 +182,15 @@ TrainResult train(const TrainConfig& config, std::ostream& log) {
                                 .momentum = static_cast<float>(c.momentum),
                                 .nesterov = false,
                                 .weight_decay = static_cast<float>(c.weight_decay)});
-  data::BatchLoader train_loader(std::move(train_set), {.batch_size = c.batch_size, .shuffle = true, .drop_last = false,
-                                                        .seed = c.seed, .mean = ds.mean, .std = ds.std, .device = device});
-  data::BatchLoader test_loader(std::move(test_set), {.batch_size = 1000, .shuffle = false, .drop_last = false,
-                                                      .seed = c.seed, .mean = ds.mean, .std = ds.std, .device = device});
+  data::LoaderOptions train_options = ds.loader_options(true);
+  train_options.batch_size = c.batch_size;
+  train_options.seed = c.seed;
+  train_options.device = device;
+  data::LoaderOptions test_options = ds.loader_options(false);
+  test_options.batch_size = 1000;
+  test_options.device = device;
+  data::DataLoader train_loader(std::move(train_set), train_options);
+  data::DataLoader test_loader(std::move(test_set), test_options);
 
   TrainResult result;
   const int64_t steps_per_epoch = train_loader.num_batches();

@@ -1,0 +1,30 @@
+// QuantConfig helpers.
+#include "quant/quantizer.h"
+
+#include <sstream>
+
+namespace lowbit {
+
+const char* quant_target_name(QuantTarget t) { return t == QuantTarget::weight ? "weight" : "activation"; }
+
+double QuantConfig::option(const std::string& key, double fallback) const {
+  auto it = options.find(key);
+  return it == options.end() ? fallback : it->second;
+}
+
+std::string QuantConfig::str() const {
+  std::ostringstream os;
+  os << method << " " << (target == QuantTarget::weight ? "w" : "a") << bits;
+  if (!options.empty()) {
+    os << " {";
+    bool first = true;
+    for (const auto& [k, v] : options) {
+      os << (first ? "" : ", ") << k << "=" << v;
+      first = false;
+    }
+    os << "}";
+  }
+  return os.str();
+}
+
+}  // namespace lowbit
