@@ -3,10 +3,12 @@
 #include <utility>
 
 #include "core/error.h"
+#include "quant/aqe.h"
 #include "quant/bnn.h"
 #include "quant/dorefa.h"
 #include "quant/pact.h"
 #include "quant/quantizer.h"
+#include "quant/sat.h"
 #include "quant/ste.h"
 #include "quant/xnor.h"
 
@@ -19,7 +21,8 @@ using Maker = std::shared_ptr<Quantizer> (*)(const QuantConfig&);
 const std::vector<std::pair<std::string, Maker>>& registry() {
   static const std::vector<std::pair<std::string, Maker>> table = {
       {"ste", make_ste_quantizer},   {"bnn", make_bnn_quantizer},       {"xnor", make_xnor_quantizer},
-      {"dorefa", make_dorefa_quantizer}, {"pact", make_pact_quantizer},
+      {"dorefa", make_dorefa_quantizer}, {"pact", make_pact_quantizer}, {"sat", make_sat_quantizer},
+      {"aqe", make_aqe_quantizer},
   };
   return table;
 }
