@@ -6,6 +6,8 @@
 #include "quant/aqe.h"
 #include "quant/bnn.h"
 #include "quant/dorefa.h"
+#include "quant/ewgs.h"
+#include "quant/lsq.h"
 #include "quant/pact.h"
 #include "quant/quantizer.h"
 #include "quant/sat.h"
@@ -22,7 +24,7 @@ const std::vector<std::pair<std::string, Maker>>& registry() {
   static const std::vector<std::pair<std::string, Maker>> table = {
       {"ste", make_ste_quantizer},   {"bnn", make_bnn_quantizer},       {"xnor", make_xnor_quantizer},
       {"dorefa", make_dorefa_quantizer}, {"pact", make_pact_quantizer}, {"sat", make_sat_quantizer},
-      {"aqe", make_aqe_quantizer},
+      {"aqe", make_aqe_quantizer}, {"ewgs", make_ewgs_quantizer}, {"lsq", make_lsq_quantizer},
   };
   return table;
 }
