@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "quant/aqe.h"
 #include "quant/bnn.h"
+#include "quant/daq.h"
 #include "quant/dorefa.h"
 #include "quant/ewgs.h"
 #include "quant/lsq.h"
@@ -25,6 +26,7 @@ const std::vector<std::pair<std::string, Maker>>& registry() {
       {"ste", make_ste_quantizer},   {"bnn", make_bnn_quantizer},       {"xnor", make_xnor_quantizer},
       {"dorefa", make_dorefa_quantizer}, {"pact", make_pact_quantizer}, {"sat", make_sat_quantizer},
       {"aqe", make_aqe_quantizer}, {"ewgs", make_ewgs_quantizer}, {"lsq", make_lsq_quantizer},
+      {"daq", make_daq_quantizer},
   };
   return table;
 }
