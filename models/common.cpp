@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "layers/init.h"
+#include "layers/pool.h"
 
 namespace lowbit::models {
 
@@ -50,6 +52,27 @@ void check_options(const ModelOptions& o, const char* model) {
                o.width_mult);
 }
 
+FeatureSize push_vgg_convs(Sequential& model, Net& net, const ModelOptions& o, const std::array<int64_t, 6>& widths,
+                           const std::string& act_name, const std::function<std::shared_ptr<Module>()>& act,
+                           const std::string& model_name) {
+  int64_t in = o.in_channels, h = o.in_height, w = o.in_width;
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const std::string n = std::to_string(i);
+    model.push_back("conv" + n, net.conv(in, widths[i], 3, 1, 1, false, i == 0 ? LayerRole::First : LayerRole::Hidden));
+    if (i % 2 == 1) {
+      model.push_back("pool" + n, std::make_shared<MaxPool2d>(2));
+      h /= 2;
+      w /= 2;
+    }
+    model.push_back("bn" + n, net.bn2d(widths[i]));
+    model.push_back(act_name + n, act());
+    in = widths[i];
+  }
+  LOWBIT_CHECK(h >= 1 && w >= 1, model_name, ": input ", o.in_height, "x", o.in_width,
+               " is too small for three 2x2 max-pools (needs at least 8x8)");
+  return {in, h, w};
+}
+
 void init_layers(Module& m, const std::function<void(Conv2d&)>& conv, const std::function<void(Linear&)>& linear) {
   for (auto& [name, child] : m.named_modules()) {
     if (auto* c = dynamic_cast<Conv2d*>(child))
@@ -57,6 +80,15 @@ void init_layers(Module& m, const std::function<void(Conv2d&)>& conv, const std:
     else if (auto* l = dynamic_cast<Linear*>(child))
       linear(*l);
   }
+}
+
+void init_vgg_style(Module& m, Generator& gen) {
+  init_layers(
+      m, [&](Conv2d& c) { init::kaiming_normal_(c.weight(), gen, init::FanMode::Out); },
+      [&](Linear& l) {
+        init::normal_(l.weight(), gen, 0.f, 0.01f);
+        if (l.bias().defined()) init::constant_(l.bias(), 0.f);
+      });
 }
 
 }  // namespace lowbit::models

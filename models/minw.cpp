@@ -7,7 +7,6 @@
 #include "layers/activation.h"
 #include "layers/flatten.h"
 #include "layers/init.h"
-#include "layers/pool.h"
 #include "layers/sequential.h"
 #include "models/common.h"
 
@@ -24,25 +23,11 @@ std::shared_ptr<Module> make_minw(char variant, const ModelOptions& o, Generator
   const int64_t fc = variant <= 'b' ? 1024 : variant == 'c' ? 512 : 256;
 
   auto model = std::make_shared<Sequential>();
-  const int64_t widths[6] = {c, c, 2 * c, 2 * c, 4 * c, 4 * c};
-  int64_t in = o.in_channels, h = o.in_height, w = o.in_width;
-  for (int i = 0; i < 6; ++i) {
-    const std::string n = std::to_string(i);
-    model->push_back("conv" + n,
-                     net.conv(in, widths[i], 3, 1, 1, false, i == 0 ? LayerRole::First : LayerRole::Hidden));
-    if (i % 2 == 1) {
-      model->push_back("pool" + n, std::make_shared<MaxPool2d>(2));
-      h /= 2;
-      w /= 2;
-    }
-    model->push_back("bn" + n, net.bn2d(widths[i]));
-    model->push_back("act" + n, std::make_shared<HardTanh>());
-    in = widths[i];
-  }
-  LOWBIT_CHECK(h >= 1 && w >= 1, name, ": input ", o.in_height, "x", o.in_width,
-               " is too small for three 2x2 max-pools (needs at least 8x8)");
+  const std::array<int64_t, 6> widths = {c, c, 2 * c, 2 * c, 4 * c, 4 * c};
+  const FeatureSize f = push_vgg_convs(
+      *model, net, o, widths, "act", [] { return std::make_shared<HardTanh>(); }, name);
   model->push_back("flatten", std::make_shared<Flatten>());
-  int64_t features = in * h * w;
+  int64_t features = f.channels * f.height * f.width;
   for (int i = 0; i < 2; ++i) {
     const std::string n = std::to_string(6 + i);
     model->push_back("fc" + n, net.linear(features, fc, false));

@@ -6,7 +6,6 @@
 
 #include "core/ops/elementwise.h"
 #include "layers/activation.h"
-#include "layers/init.h"
 #include "layers/pool.h"
 #include "layers/sequential.h"
 #include "models/common.h"
@@ -85,12 +84,7 @@ std::shared_ptr<Module> make_mobilenet_v2(const ModelOptions& o, Generator& gen)
   model->push_back("pool", std::make_shared<GlobalAvgPool>());
   model->push_back("linear", net.linear(last, o.num_classes, true, LayerRole::Last));
 
-  init_layers(
-      *model, [&](Conv2d& c) { init::kaiming_normal_(c.weight(), gen, init::FanMode::Out); },
-      [&](Linear& l) {
-        init::normal_(l.weight(), gen, 0.f, 0.01f);
-        if (l.bias().defined()) init::constant_(l.bias(), 0.f);
-      });
+  init_vgg_style(*model, gen);
   return model;
 }
 

@@ -5,13 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <stdexcept>
 
 #include "core/error.h"
+#include "tests/file_util.h"
 
 namespace fs = std::filesystem;
 using lowbit::io::FileSink;
@@ -27,26 +26,16 @@ std::string read_text(const fs::path& p) {
 
 class AtomicFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() /
-           ("lowbit_test_atomic_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(dir_.path())) names.push_back(e.path().filename().string());
     return names;
   }
-  fs::path dir_;
+  lowbit::test::TempDir dir_{"atomic"};
 };
 
 TEST_F(AtomicFileTest, WritesAndReplaces) {
-  const std::string p = (dir_ / "f.json").string();
+  const std::string p = dir_.file("f.json");
   write_file_atomically(p, std::string_view("first"));
   EXPECT_EQ(read_text(p), "first");
   size_t written = 0;
@@ -63,7 +52,7 @@ TEST_F(AtomicFileTest, WritesAndReplaces) {
 }
 
 TEST_F(AtomicFileTest, KeepsTheOldFileWhenTheWriterThrows) {
-  const std::string p = (dir_ / "ckpt.bin").string();
+  const std::string p = dir_.file("ckpt.bin");
   write_file_atomically(p, std::string_view("old contents"));
   std::string big(1 << 20, 'x');
   EXPECT_THROW(write_file_atomically(p,
@@ -76,14 +65,14 @@ TEST_F(AtomicFileTest, KeepsTheOldFileWhenTheWriterThrows) {
   EXPECT_EQ(entries(), std::vector<std::string>{"ckpt.bin"});  // ...and is gone again
 
   // The same without an old file: nothing is created.
-  const std::string q = (dir_ / "new.bin").string();
+  const std::string q = dir_.file("new.bin");
   EXPECT_THROW(write_file_atomically(q, [](FileSink&) { LOWBIT_FAIL("boom"); }), lowbit::Error);
   EXPECT_FALSE(fs::exists(q));
   EXPECT_EQ(entries(), std::vector<std::string>{"ckpt.bin"});
 }
 
 TEST_F(AtomicFileTest, NamesThePathAndTheErrno) {
-  const std::string p = (dir_ / "no" / "such" / "folder.bin").string();
+  const std::string p = (dir_.path() / "no" / "such" / "folder.bin").string();
   try {
     write_file_atomically(p, std::string_view("x"));
     ADD_FAILURE() << "expected lowbit::Error";
@@ -92,19 +81,19 @@ TEST_F(AtomicFileTest, NamesThePathAndTheErrno) {
     EXPECT_THAT(e.what(), HasSubstr("No such file or directory"));
   }
   // A folder in the way of the rename.
-  fs::create_directories(dir_ / "taken");
-  fs::create_directories(dir_ / "taken" / "inside");
+  fs::create_directories(dir_.path() / "taken");
+  fs::create_directories(dir_.path() / "taken" / "inside");
   try {
-    write_file_atomically((dir_ / "taken").string(), std::string_view("x"));
+    write_file_atomically(dir_.file("taken"), std::string_view("x"));
     ADD_FAILURE() << "expected lowbit::Error";
   } catch (const lowbit::Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("cannot write " + (dir_ / "taken").string() + ": renaming"));
+    EXPECT_THAT(e.what(), HasSubstr("cannot write " + dir_.file("taken") + ": renaming"));
     EXPECT_THAT(e.what(), HasSubstr("Is a directory"));
   }
   EXPECT_EQ(entries(), std::vector<std::string>{"taken"});
   EXPECT_THAT(([&] {
                 try {
-                  write_file_atomically((dir_ / "").string(), std::string_view("x"));
+                  write_file_atomically((dir_.path() / "").string(), std::string_view("x"));
                 } catch (const lowbit::Error& e) {
                   return std::string(e.what());
                 }

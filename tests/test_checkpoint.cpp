@@ -7,29 +7,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <functional>
-#include <random>
 
 #include "core/error.h"
+#include "tests/file_util.h"
 
 namespace lowbit {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test::error_of;
 using ::testing::HasSubstr;
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected lowbit::Error";
-  return "";
-}
 
 Checkpoint sample() {
   Checkpoint c;
@@ -48,17 +38,6 @@ Checkpoint sample() {
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() /
-           ("lowbit_test_checkpoint_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-    path_ = (dir_ / "ckpt.safetensors").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   // Saves the sample, lets `edit` change its metadata document, writes it back and returns the
   // error that loading it gives.
   std::string error_after(const std::function<void(json&)>& edit) {
@@ -69,8 +48,8 @@ class CheckpointTest : public ::testing::Test {
     io::save_safetensors(path_, f.tensors, {{"lowbit", doc.dump()}});
     return error_of([&] { load_checkpoint(path_); });
   }
-  fs::path dir_;
-  std::string path_;
+  test::TempDir dir_{"checkpoint"};
+  std::string path_ = dir_.file("ckpt.safetensors");
 };
 
 void expect_same(const io::NamedTensors& want, const io::NamedTensors& got) {

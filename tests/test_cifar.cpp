@@ -5,25 +5,23 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <random>
 
 #include "core/error.h"
+#include "tests/file_util.h"
 #include "tests/tolerances.h"
 
 namespace lowbit::data {
 namespace {
 
 namespace fs = std::filesystem;
+using test::Bytes;
+using test::error_of;
+using test::read_bytes;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using Bytes = std::vector<uint8_t>;
 
 // The pixel byte of record r (counted over the whole split), channel c, row y, column x.
 uint8_t pixel(int64_t r, int64_t c, int64_t y, int64_t x) {
@@ -42,55 +40,19 @@ Bytes make_records(int64_t first, int64_t n) {
   return b;
 }
 
-// Runs fn and returns the lowbit::Error message it throws ("" and a failure otherwise).
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected lowbit::Error";
-  return "";
-}
-
 class CifarTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() /
-           ("lowbit_test_cifar_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  // Writes bytes as dir_/name, gzip-compressed if the name ends in .gz; returns the path.
-  std::string put(const std::string& name, const Bytes& b) {
-    fs::path p = dir_ / name;
-    if (p.extension() == ".gz") {
-      gzFile f = gzopen(p.c_str(), "wb");
-      EXPECT_NE(f, nullptr) << p;
-      EXPECT_EQ(gzwrite(f, b.data(), static_cast<unsigned>(b.size())), static_cast<int>(b.size()));
-      EXPECT_EQ(gzclose(f), Z_OK);
-    } else {
-      std::ofstream f(p, std::ios::binary);
-      f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-      EXPECT_TRUE(f.good()) << p;
-    }
-    return p.string();
-  }
   // A complete folder: train batches of 2, 3, 1, 2, 2 records (odd ones gzip), a test batch of 3.
   void put_all() {
     const int64_t sizes[5] = {2, 3, 1, 2, 2};
     int64_t first = 0;
     for (int i = 0; i < 5; ++i) {
-      put("data_batch_" + std::to_string(i + 1) + (i % 2 ? ".bin" : ".bin.gz"), make_records(first, sizes[i]));
+      dir_.put("data_batch_" + std::to_string(i + 1) + (i % 2 ? ".bin" : ".bin.gz"), make_records(first, sizes[i]));
       first += sizes[i];
     }
-    put("test_batch.bin", make_records(100, 3));
+    dir_.put("test_batch.bin", make_records(100, 3));
   }
-  fs::path dir_;
+  test::TempDir dir_{"cifar"};
 };
 
 // Every byte of ds equals the generator's, in NHWC order, for split records first..first+count-1.
@@ -113,21 +75,21 @@ void expect_records(const ImageDataset& ds, int64_t first, int64_t count) {
 }
 
 TEST_F(CifarTest, ReadsRecordsAsNhwc) {
-  expect_records(read_cifar10_file(put("a.bin", make_records(0, 4))), 0, 4);
+  expect_records(read_cifar10_file(dir_.put("a.bin", make_records(0, 4))), 0, 4);
   // A hand-checked pixel: record 0, row 1, column 2 has R, G, B at bytes 1 + {0, 1024, 2048} + 34.
   Bytes one = make_records(0, 1);
   one[1 + 34] = 11;
   one[1 + 1024 + 34] = 22;
   one[1 + 2048 + 34] = 33;
-  ImageDataset ds = read_cifar10_file(put("one.bin", one));
+  ImageDataset ds = read_cifar10_file(dir_.put("one.bin", one));
   EXPECT_EQ(ds.images[(1 * 32 + 2) * 3 + 0], 11);
   EXPECT_EQ(ds.images[(1 * 32 + 2) * 3 + 1], 22);
   EXPECT_EQ(ds.images[(1 * 32 + 2) * 3 + 2], 33);
 }
 
 TEST_F(CifarTest, PlainAndGzipAgree) {
-  ImageDataset plain = read_cifar10_file(put("b.bin", make_records(5, 3)));
-  ImageDataset gz = read_cifar10_file(put("b.bin.gz", make_records(5, 3)));
+  ImageDataset plain = read_cifar10_file(dir_.put("b.bin", make_records(5, 3)));
+  ImageDataset gz = read_cifar10_file(dir_.put("b.bin.gz", make_records(5, 3)));
   EXPECT_EQ(plain.images, gz.images);
   EXPECT_EQ(plain.labels, gz.labels);
   expect_records(gz, 5, 3);
@@ -135,21 +97,21 @@ TEST_F(CifarTest, PlainAndGzipAgree) {
 
 TEST_F(CifarTest, LoadsSplitsInBatchOrder) {
   put_all();
-  expect_records(load_cifar10_split(dir_.string(), true), 0, 10);
-  expect_records(load_cifar10_split(dir_.string(), false), 100, 3);
+  expect_records(load_cifar10_split(dir_.path().string(), true), 0, 10);
+  expect_records(load_cifar10_split(dir_.path().string(), false), 100, 3);
 }
 
 TEST_F(CifarTest, MissingFileListsTheNamesTried) {
   put_all();
-  fs::remove(dir_ / "data_batch_4.bin");
-  const std::string p = (dir_ / "data_batch_4.bin").string();
-  EXPECT_THAT(error_of([&] { load_cifar10_split(dir_.string(), true); }),
+  fs::remove(dir_.path() / "data_batch_4.bin");
+  const std::string p = dir_.file("data_batch_4.bin");
+  EXPECT_THAT(error_of([&] { load_cifar10_split(dir_.path().string(), true); }),
               AllOf(HasSubstr("CIFAR-10 train file not found"), HasSubstr(p), HasSubstr(p + ".gz")));
-  EXPECT_NO_THROW(load_cifar10_split(dir_.string(), false));
-  fs::remove(dir_ / "test_batch.bin");
-  EXPECT_THAT(error_of([&] { load_cifar10_split(dir_.string(), false); }),
-              AllOf(HasSubstr("test file not found"), HasSubstr((dir_ / "test_batch.bin.gz").string())));
-  const std::string nowhere = (dir_ / "nowhere").string();
+  EXPECT_NO_THROW(load_cifar10_split(dir_.path().string(), false));
+  fs::remove(dir_.path() / "test_batch.bin");
+  EXPECT_THAT(error_of([&] { load_cifar10_split(dir_.path().string(), false); }),
+              AllOf(HasSubstr("test file not found"), HasSubstr(dir_.file("test_batch.bin.gz"))));
+  const std::string nowhere = dir_.file("nowhere");
   EXPECT_THAT(error_of([&] { load_cifar10_split(nowhere, false); }), HasSubstr(nowhere));
 }
 
@@ -157,36 +119,36 @@ TEST_F(CifarTest, RefusesTruncatedFiles) {
   Bytes two = make_records(0, 2);
   Bytes cut(two.begin(), two.end() - 5);
   for (const char* name : {"cut.bin", "cut.bin.gz"}) {
-    std::string p = put(name, cut);
+    std::string p = dir_.put(name, cut);
     EXPECT_THAT(error_of([&] { read_cifar10_file(p); }),
                 AllOf(HasSubstr(p), HasSubstr("truncated: 6141 bytes is not a whole number of 3073-byte records")));
   }
-  std::string empty = put("empty.bin", {});
+  std::string empty = dir_.put("empty.bin", {});
   EXPECT_THAT(error_of([&] { read_cifar10_file(empty); }), AllOf(HasSubstr(empty), HasSubstr("empty")));
   // Through the split loader, the message still names the file.
   put_all();
-  std::string p = put("data_batch_3.bin.gz", cut);
-  EXPECT_THAT(error_of([&] { load_cifar10_split(dir_.string(), true); }), AllOf(HasSubstr(p), HasSubstr("truncated")));
+  std::string p = dir_.put("data_batch_3.bin.gz", cut);
+  EXPECT_THAT(error_of([&] { load_cifar10_split(dir_.path().string(), true); }),
+              AllOf(HasSubstr(p), HasSubstr("truncated")));
 }
 
 TEST_F(CifarTest, RefusesLabelsAboveNine) {
   Bytes three = make_records(0, 3);
   three[2 * 3073] = 10;  // record 2's label
-  std::string p = put("label.bin", three);
+  std::string p = dir_.put("label.bin", three);
   EXPECT_THAT(error_of([&] { read_cifar10_file(p); }), AllOf(HasSubstr(p), HasSubstr("record 2 has label 10")));
   three[2 * 3073] = 9;
-  EXPECT_NO_THROW(read_cifar10_file(put("label9.bin", three)));
+  EXPECT_NO_THROW(read_cifar10_file(dir_.put("label9.bin", three)));
 }
 
 TEST_F(CifarTest, RefusesUnreadableGzip) {
-  std::string gz = put("z.bin.gz", make_records(0, 4));
-  std::ifstream f(gz, std::ios::binary);
-  Bytes raw((std::istreambuf_iterator<char>(f)), {});
-  std::string half = put("half.bin.gz.raw", Bytes(raw.begin(), raw.begin() + raw.size() / 2));
+  std::string gz = dir_.put("z.bin.gz", make_records(0, 4));
+  Bytes raw = read_bytes(gz);
+  std::string half = dir_.put("half.bin.gz.raw", Bytes(raw.begin(), raw.begin() + raw.size() / 2));
   EXPECT_THAT(error_of([&] { read_cifar10_file(half); }), AllOf(HasSubstr(half), HasSubstr("corrupt gzip data")));
   Bytes flipped = raw;
   for (size_t i = 12; i + 8 < flipped.size(); i += 5) flipped[i] ^= 0x5A;
-  std::string bad = put("flipped.bin.gz.raw", flipped);
+  std::string bad = dir_.put("flipped.bin.gz.raw", flipped);
   EXPECT_THAT(error_of([&] { read_cifar10_file(bad); }), AllOf(HasSubstr(bad), HasSubstr("corrupt gzip data")));
 }
 

@@ -3,23 +3,21 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <random>
 
 #include "core/error.h"
+#include "tests/file_util.h"
 
 namespace fs = std::filesystem;
 using lowbit::data::IdxArray;
 using lowbit::data::ImageDataset;
+using lowbit::test::Bytes;
+using lowbit::test::error_of;
+using lowbit::test::read_bytes;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using Bytes = std::vector<uint8_t>;
 
 namespace {
 
@@ -38,71 +36,25 @@ Bytes iota_bytes(size_t n, int start = 0) {
   return b;
 }
 
-void write_plain(const fs::path& p, const Bytes& b) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  ASSERT_TRUE(f.good()) << p;
-}
-
-void write_gz(const fs::path& p, const Bytes& b) {
-  gzFile f = gzopen(p.c_str(), "wb");
-  ASSERT_NE(f, nullptr) << p;
-  ASSERT_EQ(gzwrite(f, b.data(), static_cast<unsigned>(b.size())), static_cast<int>(b.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
-}
-
-Bytes read_raw(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
-
-// Runs fn and returns the lowbit::Error message it throws ("" and a failure otherwise).
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const lowbit::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected lowbit::Error";
-  return "";
-}
-
 class IdxTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() /
-           ("lowbit_test_idx_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  // Writes bytes as dir_/name (gzip if name ends in .gz) and returns the path.
-  std::string put(const std::string& name, const Bytes& b) {
-    fs::path p = dir_ / name;
-    if (p.extension() == ".gz") write_gz(p, b);
-    else write_plain(p, b);
-    return p.string();
-  }
   // Writes a consistent images/labels pair of n 2x3 images under the given stems.
   void put_split(const std::string& prefix, int n, const std::string& suffix) {
-    put(prefix + "-images-idx3-ubyte" + suffix, make_idx({uint32_t(n), 2, 3}, iota_bytes(n * 6)));
+    dir_.put(prefix + "-images-idx3-ubyte" + suffix, make_idx({uint32_t(n), 2, 3}, iota_bytes(n * 6)));
     Bytes labels(n);
     for (int i = 0; i < n; ++i) labels[i] = static_cast<uint8_t>(i % 10);
-    put(prefix + "-labels-idx1-ubyte" + suffix, make_idx({uint32_t(n)}, labels));
+    dir_.put(prefix + "-labels-idx1-ubyte" + suffix, make_idx({uint32_t(n)}, labels));
   }
-  fs::path dir_;
+  lowbit::test::TempDir dir_{"idx"};
 };
 
 TEST_F(IdxTest, ParsesDimsAndBytes) {
-  std::string p = put("a.idx", make_idx({2, 3, 4}, iota_bytes(24)));
+  std::string p = dir_.put("a.idx", make_idx({2, 3, 4}, iota_bytes(24)));
   IdxArray a = lowbit::data::read_idx(p);
   EXPECT_EQ(a.dims, (std::vector<int64_t>{2, 3, 4}));
   EXPECT_EQ(a.data, iota_bytes(24));
 
-  std::string q = put("b.idx", make_idx({5}, iota_bytes(5, 7)));
+  std::string q = dir_.put("b.idx", make_idx({5}, iota_bytes(5, 7)));
   IdxArray b = lowbit::data::read_idx(q);
   EXPECT_EQ(b.dims, (std::vector<int64_t>{5}));
   EXPECT_EQ(b.data, iota_bytes(5, 7));
@@ -110,9 +62,9 @@ TEST_F(IdxTest, ParsesDimsAndBytes) {
 
 TEST_F(IdxTest, PlainAndGzipAgree) {
   Bytes file = make_idx({3, 100, 7}, iota_bytes(2100, 3));
-  std::string plain = put("x.idx", file);
-  std::string gz = put("x.idx.gz", file);
-  EXPECT_NE(read_raw(gz), file);  // really compressed
+  std::string plain = dir_.put("x.idx", file);
+  std::string gz = dir_.put("x.idx.gz", file);
+  EXPECT_NE(read_bytes(gz), file);  // really compressed
   EXPECT_EQ(lowbit::data::read_file_maybe_gzip(gz), file);
   EXPECT_EQ(lowbit::data::read_file_maybe_gzip(plain), file);
   IdxArray a = lowbit::data::read_idx(plain), b = lowbit::data::read_idx(gz);
@@ -121,33 +73,33 @@ TEST_F(IdxTest, PlainAndGzipAgree) {
 }
 
 TEST_F(IdxTest, MissingFile) {
-  std::string p = (dir_ / "nope.idx").string();
+  std::string p = dir_.file("nope.idx");
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("cannot open")));
-  EXPECT_THAT(error_of([&] { lowbit::data::read_file_maybe_gzip(dir_.string()); }),
-              AllOf(HasSubstr(dir_.string()), HasSubstr("cannot open")));
+  EXPECT_THAT(error_of([&] { lowbit::data::read_file_maybe_gzip(dir_.path().string()); }),
+              AllOf(HasSubstr(dir_.path().string()), HasSubstr("cannot open")));
 }
 
 TEST_F(IdxTest, RefusesBadHeaders) {
   Bytes bad_magic = make_idx({2}, {1, 2});
   bad_magic[0] = 1;
-  std::string p = put("magic.idx", bad_magic);
+  std::string p = dir_.put("magic.idx", bad_magic);
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("magic")));
 
-  p = put("type.idx", make_idx({2}, Bytes(8), 0x0D));
+  p = dir_.put("type.idx", make_idx({2}, Bytes(8), 0x0D));
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("unsupported"), HasSubstr("0x0D")));
 
-  p = put("zero.idx", Bytes{0, 0, 8, 0});
+  p = dir_.put("zero.idx", Bytes{0, 0, 8, 0});
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("0 dimensions")));
 
-  p = put("five.idx", make_idx({1, 1, 1, 1, 1}, {9}));
+  p = dir_.put("five.idx", make_idx({1, 1, 1, 1, 1}, {9}));
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("5 dimensions")));
 
-  p = put("short.idx", Bytes{0, 0, 8, 2, 0, 0, 0, 1});
+  p = dir_.put("short.idx", Bytes{0, 0, 8, 2, 0, 0, 0, 1});
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("truncated IDX header")));
 }
@@ -155,37 +107,37 @@ TEST_F(IdxTest, RefusesBadHeaders) {
 TEST_F(IdxTest, RefusesTruncatedAndTrailingData) {
   Bytes file = make_idx({2, 3, 4}, iota_bytes(24));
   Bytes cut(file.begin(), file.end() - 4);
-  std::string p = put("cut.idx", cut);
+  std::string p = dir_.put("cut.idx", cut);
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("expected 24 bytes of data, found 20")));
 
   Bytes extra = file;
   extra.push_back(0xAB);
-  p = put("extra.idx.gz", extra);
+  p = dir_.put("extra.idx.gz", extra);
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(p); }),
               AllOf(HasSubstr(p), HasSubstr("trailing")));
 }
 
 TEST_F(IdxTest, RefusesTruncatedAndCorruptGzip) {
   Bytes file = make_idx({4, 50, 50}, iota_bytes(10000));
-  std::string gz = put("t.idx.gz", file);
-  Bytes raw = read_raw(gz);
+  std::string gz = dir_.put("t.idx.gz", file);
+  Bytes raw = read_bytes(gz);
 
-  std::string half = put("half.idx", Bytes(raw.begin(), raw.begin() + raw.size() / 2));
+  std::string half = dir_.put("half.idx", Bytes(raw.begin(), raw.begin() + raw.size() / 2));
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(half); }),
               AllOf(HasSubstr(half), HasSubstr("corrupt gzip data")));
 
   Bytes flipped = raw;
   for (size_t i = 12; i < flipped.size() - 8; i += 5) flipped[i] ^= 0x5A;
-  std::string bad = put("flipped.idx", flipped);
+  std::string bad = dir_.put("flipped.idx", flipped);
   EXPECT_THAT(error_of([&] { lowbit::data::read_idx(bad); }),
               AllOf(HasSubstr(bad), HasSubstr("corrupt gzip data")));
 }
 
 TEST_F(IdxTest, LoadsDataset) {
   put_split("train", 5, "");
-  ImageDataset ds = lowbit::data::load_idx_dataset((dir_ / "train-images-idx3-ubyte").string(),
-                                                   (dir_ / "train-labels-idx1-ubyte").string());
+  ImageDataset ds = lowbit::data::load_idx_dataset(dir_.file("train-images-idx3-ubyte"),
+                                                   dir_.file("train-labels-idx1-ubyte"));
   EXPECT_EQ(ds.count, 5);
   EXPECT_EQ(ds.height, 2);
   EXPECT_EQ(ds.width, 3);
@@ -195,19 +147,19 @@ TEST_F(IdxTest, LoadsDataset) {
 }
 
 TEST_F(IdxTest, DatasetErrors) {
-  std::string img = put("img", make_idx({3, 2, 2}, Bytes(12)));
-  std::string lab4 = put("lab4", make_idx({4}, Bytes(4)));
+  std::string img = dir_.put("img", make_idx({3, 2, 2}, Bytes(12)));
+  std::string lab4 = dir_.put("lab4", make_idx({4}, Bytes(4)));
   EXPECT_THAT(error_of([&] { lowbit::data::load_idx_dataset(img, lab4); }),
               AllOf(HasSubstr(img), HasSubstr(lab4), HasSubstr("3 images"), HasSubstr("4 labels")));
 
-  std::string bad = put("bad", make_idx({3}, Bytes{1, 9, 12}));
+  std::string bad = dir_.put("bad", make_idx({3}, Bytes{1, 9, 12}));
   EXPECT_THAT(error_of([&] { lowbit::data::load_idx_dataset(img, bad); }),
               AllOf(HasSubstr(bad), HasSubstr("label 12 at index 2"), HasSubstr("out of range")));
   EXPECT_NO_THROW(lowbit::data::load_idx_dataset(img, bad, 13));
   EXPECT_THAT(error_of([&] { lowbit::data::load_idx_dataset(img, bad, 9); }),
               HasSubstr("label 9 at index 1"));
 
-  std::string flat = put("flat", make_idx({3, 4}, Bytes(12)));
+  std::string flat = dir_.put("flat", make_idx({3, 4}, Bytes(12)));
   EXPECT_THAT(error_of([&] { lowbit::data::load_idx_dataset(flat, bad, 20); }),
               AllOf(HasSubstr(flat), HasSubstr("3-d")));
   EXPECT_THAT(error_of([&] { lowbit::data::load_idx_dataset(img, img); }),
@@ -217,13 +169,13 @@ TEST_F(IdxTest, DatasetErrors) {
 TEST_F(IdxTest, LoadMnistSplitFindsPlainAndGz) {
   put_split("train", 6, "");
   put_split("t10k", 4, ".gz");
-  ImageDataset train = lowbit::data::load_mnist_split(dir_.string(), true);
-  ImageDataset test = lowbit::data::load_mnist_split(dir_.string(), false);
+  ImageDataset train = lowbit::data::load_mnist_split(dir_.path().string(), true);
+  ImageDataset test = lowbit::data::load_mnist_split(dir_.path().string(), false);
   EXPECT_EQ(train.count, 6);
   EXPECT_EQ(test.count, 4);
   EXPECT_EQ(test.images, iota_bytes(24));
 
-  fs::path empty = dir_ / "empty";
+  fs::path empty = dir_.path() / "empty";
   fs::create_directories(empty);
   EXPECT_THAT(error_of([&] { lowbit::data::load_mnist_split(empty.string(), false); }),
               AllOf(HasSubstr("not found"), HasSubstr((empty / "t10k-images-idx3-ubyte").string()),

@@ -10,10 +10,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "core/data/idx.h"
 #include "core/error.h"
+#include "tests/file_util.h"
 #include "tests/tolerances.h"
 
 namespace lowbit::data {
@@ -108,15 +108,15 @@ TEST(DatasetPresets, Cifar10FolderMustBeGiven) {
 }
 
 TEST(DatasetPresets, LoadsAGeneratedCifarFolder) {
-  fs::path dir = fs::path(::testing::TempDir()) / "lowbit_presets_cifar";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  test::TempDir tmp("presets_cifar");
+  const fs::path& dir = tmp.path();
   auto write = [&](const std::string& name, int records) {
-    std::ofstream f(dir / name, std::ios::binary);
+    test::Bytes b;
     for (int r = 0; r < records; ++r) {
-      f.put(static_cast<char>(r % 10));
-      for (int i = 0; i < 3072; ++i) f.put(static_cast<char>(i % 251));
+      b.push_back(static_cast<uint8_t>(r % 10));
+      for (int i = 0; i < 3072; ++i) b.push_back(static_cast<uint8_t>(i % 251));
     }
+    tmp.put(name, b);
   };
   for (int i = 1; i <= 5; ++i) write("data_batch_" + std::to_string(i) + ".bin", 2);
   write("test_batch.bin", 3);
@@ -132,7 +132,6 @@ TEST(DatasetPresets, LoadsAGeneratedCifarFolder) {
   Batch b;
   ASSERT_TRUE(loader.next(b));
   EXPECT_EQ(b.images.shape(), (Shape{4, 32, 32, 3}));
-  fs::remove_all(dir);
 }
 
 // The real Fashion-MNIST through the preset: both splits load, a training epoch with the preset's

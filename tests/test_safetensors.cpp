@@ -6,36 +6,24 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <random>
 
 #include "core/error.h"
+#include "tests/file_util.h"
 
-namespace fs = std::filesystem;
 using lowbit::DType;
 using lowbit::Shape;
 using lowbit::Tensor;
 using lowbit::io::NamedTensors;
 using lowbit::io::SafetensorsFile;
+using lowbit::test::Bytes;
+using lowbit::test::error_of;
+using lowbit::test::read_bytes;
+using lowbit::test::write_bytes;
 using ::testing::HasSubstr;
-using Bytes = std::vector<uint8_t>;
 
 namespace {
-
-Bytes read_raw(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
-
-void write_raw(const fs::path& p, const Bytes& b) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  ASSERT_TRUE(f.good()) << p;
-}
 
 // The bytes of a contiguous CPU tensor.
 Bytes tensor_bytes(const Tensor& t) {
@@ -63,36 +51,14 @@ Bytes make_file(const std::string& header, const Bytes& data, bool pad = true) {
   return b;
 }
 
-// Runs fn and returns the lowbit::Error message it throws ("" and a failure otherwise).
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const lowbit::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected lowbit::Error";
-  return "";
-}
-
 class SafetensorsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() /
-           ("lowbit_test_safetensors_" + std::to_string(stamp) + "_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
   // Writes raw bytes as dir_/name and returns the load error message.
   std::string load_error(const Bytes& file, const std::string& name = "bad.safetensors") {
-    write_raw(path(name), file);
-    return error_of([&] { lowbit::io::load_safetensors(path(name)); });
+    write_bytes(dir_.file(name), file);
+    return error_of([&] { lowbit::io::load_safetensors(dir_.file(name)); });
   }
-  fs::path dir_;
+  lowbit::test::TempDir dir_{"safetensors"};
 };
 
 TEST_F(SafetensorsTest, RoundTripsEveryDtypeAndOddShapes) {
@@ -103,9 +69,9 @@ TEST_F(SafetensorsTest, RoundTripsEveryDtypeAndOddShapes) {
     for (const Shape& shape : shapes)
       tensors.emplace_back(std::string(lowbit::dtype_name(dtype)) + "/" + lowbit::shape_str(shape),
                            random_tensor(dtype, shape, seed++));
-  lowbit::io::save_safetensors(path("all.safetensors"), tensors);
+  lowbit::io::save_safetensors(dir_.file("all.safetensors"), tensors);
 
-  SafetensorsFile f = lowbit::io::load_safetensors(path("all.safetensors"));
+  SafetensorsFile f = lowbit::io::load_safetensors(dir_.file("all.safetensors"));
   EXPECT_TRUE(f.metadata.empty());
   ASSERT_EQ(f.tensors.size(), tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -120,7 +86,7 @@ TEST_F(SafetensorsTest, RoundTripsEveryDtypeAndOddShapes) {
   EXPECT_EQ(f.find("f16/[3, 5, 7]")->shape(), (Shape{3, 5, 7}));
   EXPECT_EQ(f.find("nope"), nullptr);
   // The data buffer starts on an 8-byte boundary.
-  Bytes raw = read_raw(path("all.safetensors"));
+  Bytes raw = read_bytes(dir_.file("all.safetensors"));
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | raw[i];
   EXPECT_EQ(n % 8, 0u);
@@ -130,8 +96,8 @@ TEST_F(SafetensorsTest, SavesViewsAsContiguousValues) {
   Tensor x = Tensor::arange(0, 6).view({2, 3});
   Tensor xt = x.transpose(0, 1);  // [3, 2], not contiguous
   ASSERT_FALSE(xt.is_contiguous());
-  lowbit::io::save_safetensors(path("t.safetensors"), {{"xt", xt}, {"row", x.slice(0, 1, 2)}});
-  SafetensorsFile f = lowbit::io::load_safetensors(path("t.safetensors"));
+  lowbit::io::save_safetensors(dir_.file("t.safetensors"), {{"xt", xt}, {"row", x.slice(0, 1, 2)}});
+  SafetensorsFile f = lowbit::io::load_safetensors(dir_.file("t.safetensors"));
   EXPECT_EQ(f.tensors[0].second.shape(), (Shape{3, 2}));
   EXPECT_EQ(f.tensors[0].second.to_vector(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
   EXPECT_EQ(f.tensors[1].second.to_vector(), (std::vector<float>{3, 4, 5}));
@@ -140,15 +106,15 @@ TEST_F(SafetensorsTest, SavesViewsAsContiguousValues) {
 TEST_F(SafetensorsTest, RoundTripsMetadata) {
   std::map<std::string, std::string> meta = {
       {"format", "pt"}, {"empty", ""}, {"unicode", "\xce\xbb = 0.1, \xe2\x9c\x93"}, {"json", "{\"a\": [1, \"x\"]}"}};
-  lowbit::io::save_safetensors(path("m.safetensors"), {{"x", Tensor::ones({2})}}, meta);
-  SafetensorsFile f = lowbit::io::load_safetensors(path("m.safetensors"));
+  lowbit::io::save_safetensors(dir_.file("m.safetensors"), {{"x", Tensor::ones({2})}}, meta);
+  SafetensorsFile f = lowbit::io::load_safetensors(dir_.file("m.safetensors"));
   EXPECT_EQ(f.metadata, meta);
   ASSERT_EQ(f.tensors.size(), 1u);
 
   // No tensors at all: "{}" and its padding.
-  lowbit::io::save_safetensors(path("none.safetensors"), {});
-  EXPECT_EQ(read_raw(path("none.safetensors")), make_file("{}", {}));
-  EXPECT_TRUE(lowbit::io::load_safetensors(path("none.safetensors")).tensors.empty());
+  lowbit::io::save_safetensors(dir_.file("none.safetensors"), {});
+  EXPECT_EQ(read_bytes(dir_.file("none.safetensors")), make_file("{}", {}));
+  EXPECT_TRUE(lowbit::io::load_safetensors(dir_.file("none.safetensors")).tensors.empty());
 }
 
 // The file for a tiny set of tensors, byte for byte, as the format prescribes: this is the check
@@ -158,7 +124,7 @@ TEST_F(SafetensorsTest, WritesTheExactByteLayout) {
                           {"b", Tensor::from_vector(std::vector<uint8_t>{1, 2, 3}, {3})},
                           {"s", Tensor::from_vector(std::vector<int32_t>{-2}, {})},
                           {"e", Tensor::empty({2, 0}, DType::bf16)}};
-  lowbit::io::save_safetensors(path("tiny.safetensors"), tensors, {{"format", "pt"}});
+  lowbit::io::save_safetensors(dir_.file("tiny.safetensors"), tensors, {{"format", "pt"}});
 
   const std::string header =
       R"({"__metadata__":{"format":"pt"},)"
@@ -173,7 +139,7 @@ TEST_F(SafetensorsTest, WritesTheExactByteLayout) {
                 0x01, 0x02, 0x03,                                // u8
                 0xFE, 0xFF, 0xFF, 0xFF};                         // i32 -2
   want.insert(want.end(), data.begin(), data.end());
-  EXPECT_EQ(read_raw(path("tiny.safetensors")), want);
+  EXPECT_EQ(read_bytes(dir_.file("tiny.safetensors")), want);
 }
 
 // A file laid out as Hugging Face's writer does (tensors sorted by dtype size, header keys in
@@ -184,8 +150,8 @@ TEST_F(SafetensorsTest, ReadsAHandWrittenFile) {
                          R"("a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
                          R"("z":{"dtype":"I8","shape":[0],"data_offsets":[8,8]}})",
                          {0x00, 0x00, 0x40, 0x40, 0x00, 0x3C, 0x00, 0xC0});  // 3.0f; f16 1.0, -2.0
-  write_raw(path("hf.safetensors"), file);
-  SafetensorsFile f = lowbit::io::load_safetensors(path("hf.safetensors"));
+  write_bytes(dir_.file("hf.safetensors"), file);
+  SafetensorsFile f = lowbit::io::load_safetensors(dir_.file("hf.safetensors"));
   ASSERT_EQ(f.tensors.size(), 3u);
   EXPECT_EQ(f.tensors[0].first, "b");
   EXPECT_EQ(f.tensors[0].second.dtype(), DType::f16);
@@ -197,9 +163,9 @@ TEST_F(SafetensorsTest, ReadsAHandWrittenFile) {
 }
 
 TEST_F(SafetensorsTest, RefusesTruncatedFiles) {
-  lowbit::io::save_safetensors(path("good.safetensors"),
+  lowbit::io::save_safetensors(dir_.file("good.safetensors"),
                                {{"a", Tensor::ones({4})}, {"b", Tensor::zeros({2, 3}, DType::i32)}});
-  Bytes good = read_raw(path("good.safetensors"));
+  Bytes good = read_bytes(dir_.file("good.safetensors"));
   const size_t header_end = good.size() - 16 - 24;
   for (size_t cut : {size_t{0}, size_t{3}, size_t{7}})
     EXPECT_THAT(load_error(Bytes(good.begin(), good.begin() + cut)), HasSubstr("too short for the 8-byte header"))
@@ -210,12 +176,12 @@ TEST_F(SafetensorsTest, RefusesTruncatedFiles) {
     EXPECT_THAT(load_error(Bytes(good.begin(), good.begin() + cut)), HasSubstr("lie beyond the end")) << cut;
   // Every message names the file.
   EXPECT_THAT(load_error(Bytes(good.begin(), good.begin() + 5), "cut.safetensors"),
-              HasSubstr("safetensors file " + path("cut.safetensors") + ": file is 5 bytes"));
+              HasSubstr("safetensors file " + dir_.file("cut.safetensors") + ": file is 5 bytes"));
 }
 
 TEST_F(SafetensorsTest, RefusesABadHeaderLength) {
-  lowbit::io::save_safetensors(path("good.safetensors"), {{"a", Tensor::ones({2})}});
-  Bytes good = read_raw(path("good.safetensors"));
+  lowbit::io::save_safetensors(dir_.file("good.safetensors"), {{"a", Tensor::ones({2})}});
+  Bytes good = read_bytes(dir_.file("good.safetensors"));
   Bytes big = good;
   big[7] = 0x80;  // 2^63 + ...
   EXPECT_THAT(load_error(big), HasSubstr("exceeds the"));
@@ -295,15 +261,15 @@ TEST_F(SafetensorsTest, RefusesBadTiling) {
 }
 
 TEST_F(SafetensorsTest, RefusesAMissingFile) {
-  std::string p = path("missing.safetensors");
+  std::string p = dir_.file("missing.safetensors");
   EXPECT_THAT(error_of([&] { lowbit::io::load_safetensors(p); }),
               HasSubstr("safetensors file " + p + ": cannot read: No such file or directory"));
 }
 
 TEST_F(SafetensorsTest, RefusesWhatItCannotSave) {
-  const std::string p = path("out.safetensors");
+  const std::string p = dir_.file("out.safetensors");
   lowbit::io::save_safetensors(p, {{"old", Tensor::ones({1})}});
-  const Bytes old = read_raw(p);
+  const Bytes old = read_bytes(p);
   EXPECT_THAT(error_of([&] { lowbit::io::save_safetensors(p, {{"x", Tensor::ones({40}).to(DType::b1)}}); }),
               HasSubstr("tensor 'x' is b1, which safetensors cannot store"));
   EXPECT_THAT(error_of([&] { lowbit::io::save_safetensors(p, {{"x", Tensor::ones({1})}, {"x", Tensor::ones({1})}}); }),
@@ -315,7 +281,7 @@ TEST_F(SafetensorsTest, RefusesWhatItCannotSave) {
   EXPECT_THAT(error_of([&] { lowbit::io::save_safetensors(p, {{"bad\xff", Tensor::ones({1})}}); }),
               HasSubstr("not valid UTF-8"));
   EXPECT_THAT(error_of([&] { lowbit::io::save_safetensors(p, {}, {{"k", "\xc3"}}); }), HasSubstr("not valid UTF-8"));
-  EXPECT_EQ(read_raw(p), old);  // a refused save leaves the old file alone
+  EXPECT_EQ(read_bytes(p), old);  // a refused save leaves the old file alone
   EXPECT_THAT(error_of([] { lowbit::io::safetensors_dtype(DType::b1); }), HasSubstr("no dtype for lowbit's b1"));
 }
 

@@ -9,11 +9,15 @@
 
 #include "core/ops/elementwise.h"
 #include "core/optim/sgd.h"
+#include "tests/optim_util.h"
 #include "tests/test_util.h"
 
 namespace lowbit {
 namespace {
 
+using test::expect_near_ref;
+using test::grad_tensor;
+using test::param;
 using ::testing::HasSubstr;
 
 // The float64 oracle: torch.optim.SGD's update with dampening 0.
@@ -36,16 +40,6 @@ std::vector<double> sgd_reference(std::vector<double> p, const std::vector<std::
   return p;
 }
 
-Tensor param(const std::vector<float>& v, Device device = Device::cpu()) {
-  Tensor p = Tensor::from_vector(v, {static_cast<int64_t>(v.size())}, device);
-  p.requires_grad_(true);
-  return p;
-}
-
-Tensor grad_tensor(const std::vector<double>& g, Device device) {
-  return Tensor::from_vector(std::vector<float>(g.begin(), g.end()), {static_cast<int64_t>(g.size())}, device);
-}
-
 // Runs `grads.size()` steps of lowbit's SGD with the given gradients on p0.
 std::vector<float> run_sgd(const std::vector<float>& p0, const std::vector<std::vector<double>>& grads,
                            const SgdOptions& o, Device device = Device::cpu()) {
@@ -57,13 +51,6 @@ std::vector<float> run_sgd(const std::vector<float>& p0, const std::vector<std::
     sgd.step();
   }
   return p.to_vector();
-}
-
-void expect_near_ref(const std::vector<float>& got, const std::vector<double>& want, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < want.size(); ++i)
-    EXPECT_NEAR(got[i], want[i], test::kForwardAtol + test::kForwardRtol * std::abs(want[i]))
-        << what << ", element " << i;
 }
 
 const std::vector<float> kP0 = {1.0f, -2.0f, 0.5f, 3.0f};

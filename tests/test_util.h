@@ -1,14 +1,17 @@
 // Test helpers: device-parameterized fixtures (every suite runs on CPU and CUDA; CUDA instances
 // skip without a GPU), conversions between Tensors and float64 reference arrays, closeness
-// checks with the tolerances of tolerances.h, and random inputs from a fixed seed.
+// checks with the tolerances of tolerances.h, random inputs from a fixed seed, and expect_error
+// for the messages of refused calls.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/error.h"
 #include "core/random.h"
 #include "core/tensor.h"
 #include "tests/reference/array.h"
@@ -77,6 +80,17 @@ inline void expect_close(const ref::Arr& want, const Tensor& got, double atol = 
 // Fills a tensor with NaN so that an element a kernel forgets to write fails the comparison.
 inline Tensor poisoned(const Shape& shape, Device device) {
   return Tensor::full(shape, std::nanf(""), DType::f32, device);
+}
+
+// Runs f, expects a lowbit::Error whose message contains every string in `parts`.
+template <typename F>
+void expect_error(F f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected lowbit::Error";
+  } catch (const Error& e) {
+    for (const auto& p : parts) EXPECT_THAT(e.what(), ::testing::HasSubstr(p));
+  }
 }
 
 }  // namespace lowbit::test
