@@ -7,5 +7,7 @@ namespace lowbit {
 
 bool built_with_cuda() { return cuda::built(); }
 int cuda_device_count() { return cuda::device_count(); }
+CudaMemoryStats cuda_memory_stats(int device) { return cuda::memory_stats(device); }
+void cuda_empty_cache() { cuda::release_cached_memory(); }
 
 }  // namespace lowbit

@@ -14,6 +14,10 @@
 #include "kernels/cpu/copy.h"
 #include "kernels/cpu/random.h"
 #include "kernels/cuda/runtime.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/copy.h"
+#include "kernels/cuda/random.h"
+#endif
 
 namespace lowbit {
 
@@ -56,6 +60,25 @@ void check_rank(const Tensor& t, int64_t rank, const char* op, const char* arg) 
   LOWBIT_FAIL(op, ": no CUDA kernel yet (CPU only for now)");
 }
 
+namespace {
+// Fills a contiguous tensor (any device, non-block dtype) with value converted to its dtype.
+void fill_contiguous(const Tensor& t, float value) {
+  switch (t.device().type) {
+    case DeviceType::CPU: cpu::fill(t.raw_data(), t.dtype(), t.numel(), value); break;
+    case DeviceType::CUDA: {
+#if LOWBIT_WITH_CUDA
+      uint32_t pattern = 0;  // the value encoded once on the host, exactly as the CPU fill does
+      cpu::fill(&pattern, t.dtype(), 1, value);
+      cuda::fill_pattern(t.raw_data(), t.numel(), dtype_info(t.dtype()).block_bytes, pattern);
+#else
+      cuda_missing("fill");
+#endif
+      break;
+    }
+  }
+}
+}  // namespace
+
 // ---------------------------------------------------------------- creation
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
@@ -70,16 +93,25 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::full(const Shape& shape, float value, DType dtype, Device device) {
   LOWBIT_CHECK(dtype != DType::b1, "full(): b1 tensors are made by packing, e.g. x.to(DType::b1)");
-  Tensor host = empty(shape, dtype, Device::cpu());
-  cpu::fill(host.raw_data(), dtype, host.numel(), value);
-  return device.is_cpu() ? host : host.to(device);
+  Tensor t = empty(shape, dtype, device);
+  fill_contiguous(t, value);
+  return t;
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   if (dtype == DType::b1) {  // all +1
-    Tensor host = empty(shape, dtype, Device::cpu());
-    std::memset(host.raw_data(), 0, static_cast<size_t>(host.storage()->nbytes()));
-    return device.is_cpu() ? host : host.to(device);
+    Tensor t = empty(shape, dtype, device);
+    switch (device.type) {
+      case DeviceType::CPU: std::memset(t.raw_data(), 0, static_cast<size_t>(t.storage()->nbytes())); break;
+      case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+        cuda::zero_bytes(t.raw_data(), t.storage()->nbytes());
+#else
+        cuda_missing("zeros");
+#endif
+        break;
+    }
+    return t;
   }
   return full(shape, 0.f, dtype, device);
 }
@@ -125,7 +157,13 @@ Tensor Tensor::rand(const Shape& shape, Device device, Generator* gen) {
   Tensor t = empty(shape, DType::f32, device);
   switch (device.type) {
     case DeviceType::CPU: cpu::fill_uniform(t.data<float>(), t.numel(), g.seed(), g.next_stream()); break;
-    case DeviceType::CUDA: cuda_missing("rand");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::fill_uniform(t.data<float>(), t.numel(), g.seed(), g.next_stream());
+#else
+      cuda_missing("rand");
+#endif
+      break;
   }
   return t;
 }
@@ -135,7 +173,13 @@ Tensor Tensor::randn(const Shape& shape, Device device, Generator* gen) {
   Tensor t = empty(shape, DType::f32, device);
   switch (device.type) {
     case DeviceType::CPU: cpu::fill_normal(t.data<float>(), t.numel(), g.seed(), g.next_stream()); break;
-    case DeviceType::CUDA: cuda_missing("randn");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::fill_normal(t.data<float>(), t.numel(), g.seed(), g.next_stream());
+#else
+      cuda_missing("randn");
+#endif
+      break;
   }
   return t;
 }
@@ -147,7 +191,13 @@ Tensor Tensor::randint(int64_t low, int64_t high, const Shape& shape, Device dev
   Tensor t = empty(shape, DType::i32, device);
   switch (device.type) {
     case DeviceType::CPU: cpu::fill_randint(t.data<int32_t>(), t.numel(), g.seed(), g.next_stream(), low, high); break;
-    case DeviceType::CUDA: cuda_missing("randint");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::fill_randint(t.data<int32_t>(), t.numel(), g.seed(), g.next_stream(), low, high);
+#else
+      cuda_missing("randint");
+#endif
+      break;
   }
   return t;
 }
@@ -203,23 +253,34 @@ Tensor Tensor::to(Device device) const {
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
-  switch (device().type) {
-    case DeviceType::CPU: break;
-    case DeviceType::CUDA: cuda_missing("to(dtype)");
-  }
+#if !LOWBIT_WITH_CUDA
+  if (device().is_cuda()) cuda_missing("to(dtype)");
+#endif
+  const bool on_cuda = device().is_cuda();
   Tensor src = contiguous();
   Tensor out = empty(shape(), target, device());
   if (target == DType::b1) {
     Tensor f = src.to(DType::f32);
     int64_t inner = dim() ? shape().back() : 1;
-    cpu::pack_signs(f.data<float>(), out.data<uint32_t>(), inner ? numel() / inner : 0, inner);
+    int64_t rows = inner ? numel() / inner : 0;
+#if LOWBIT_WITH_CUDA
+    if (on_cuda) cuda::pack_signs(f.data<float>(), out.data<uint32_t>(), rows, inner);
+#endif
+    if (!on_cuda) cpu::pack_signs(f.data<float>(), out.data<uint32_t>(), rows, inner);
   } else if (dtype() == DType::b1) {
     Tensor f = target == DType::f32 ? out : empty(shape(), DType::f32, device());
     int64_t inner = dim() ? shape().back() : 1;
-    cpu::unpack_signs(src.data<uint32_t>(), f.data<float>(), inner ? numel() / inner : 0, inner);
+    int64_t rows = inner ? numel() / inner : 0;
+#if LOWBIT_WITH_CUDA
+    if (on_cuda) cuda::unpack_signs(src.data<uint32_t>(), f.data<float>(), rows, inner);
+#endif
+    if (!on_cuda) cpu::unpack_signs(src.data<uint32_t>(), f.data<float>(), rows, inner);
     if (target != DType::f32) out = f.to(target);
   } else {
-    cpu::convert(src.raw_data(), dtype(), out.raw_data(), target, numel());
+#if LOWBIT_WITH_CUDA
+    if (on_cuda) cuda::convert(src.raw_data(), dtype(), out.raw_data(), target, numel());
+#endif
+    if (!on_cuda) cpu::convert(src.raw_data(), dtype(), out.raw_data(), target, numel());
   }
   if (needs_grad({this}) && dtype_info(target).is_float && dtype_info(dtype()).is_float) {
     // A cast's gradient is the identity; gradients in the graph stay f32 (core/autograd.h).
@@ -338,12 +399,8 @@ void check_inplace(const Tensor& t, const char* op) {
 Tensor& Tensor::fill_(float value) {
   check_inplace(*this, "fill_");
   LOWBIT_CHECK(dtype() != DType::b1, "fill_(): not defined for b1 tensors");
-  switch (device().type) {
-    case DeviceType::CPU: break;
-    case DeviceType::CUDA: cuda_missing("fill_");
-  }
   if (is_contiguous()) {
-    cpu::fill(raw_data(), dtype(), numel(), value);
+    fill_contiguous(*this, value);
   } else {
     copy_(full(shape(), value, dtype(), device()));
   }
@@ -368,7 +425,14 @@ Tensor& Tensor::copy_(const Tensor& src_in) {
       cpu::copy_strided(raw_data(), strides().data(), src.raw_data(), src.strides().data(), shape().data(), dim(),
                         dtype_info(dtype()).block_bytes);
       break;
-    case DeviceType::CUDA: cuda_missing("copy_ (strided)");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::copy_strided(raw_data(), strides().data(), src.raw_data(), src.strides().data(), shape().data(), dim(),
+                         dtype_info(dtype()).block_bytes);
+#else
+      cuda_missing("copy_ (strided)");
+#endif
+      break;
   }
   return *this;
 }

@@ -71,21 +71,29 @@ LOWBIT_HD float uniform(uint64_t seed, uint64_t stream, uint64_t i) {
 
 // Standard normal by Box-Muller on the lane pair (2*(i%4/2), +1) of block i/4; even elements take
 // the cosine, odd the sine. u1 is in (0, 1] so the log is finite and |x| <= sqrt(-2 ln 2^-24) < 6.
-LOWBIT_HD float normal(uint64_t seed, uint64_t stream, uint64_t i) {
-  const U4 w = block(seed, stream, i / 4);
-  const unsigned lane = unsigned(i % 4) & ~1u;
+// normal() of element 4b + k given its block w = block(seed, stream, b) (kernels that compute one
+// block per thread use this directly).
+LOWBIT_HD float normal_from_block(const U4& w, unsigned k) {
+  const unsigned lane = k & ~1u;
   const float u1 = float((w.x[lane] >> 8) + 1u) * (1.0f / 16777216.0f);
   const float u2 = to_uniform(w.x[lane + 1]);
   const float r = ::sqrtf(-2.0f * ::logf(u1));
   const float theta = 6.28318530717958647692f * u2;
-  return (i % 2 == 0) ? r * ::cosf(theta) : r * ::sinf(theta);
+  return (k % 2 == 0) ? r * ::cosf(theta) : r * ::sinf(theta);
+}
+
+LOWBIT_HD float normal(uint64_t seed, uint64_t stream, uint64_t i) {
+  return normal_from_block(block(seed, stream, i / 4), unsigned(i % 4));
 }
 
 // Integer in [low, high) by multiply-shift of the 32-bit word. Requires 0 < high - low <= 2^32
 // (the caller checks); the bias is at most (high - low) / 2^32 per value.
-LOWBIT_HD int64_t randint(uint64_t seed, uint64_t stream, uint64_t i, int64_t low, int64_t high) {
+LOWBIT_HD int64_t randint_from_bits(uint32_t u, int64_t low, int64_t high) {
   const uint64_t range = uint64_t(high - low);
-  return low + int64_t((uint64_t(bits(seed, stream, i)) * range) >> 32);
+  return low + int64_t((uint64_t(u) * range) >> 32);
+}
+LOWBIT_HD int64_t randint(uint64_t seed, uint64_t stream, uint64_t i, int64_t low, int64_t high) {
+  return randint_from_bits(bits(seed, stream, i), low, high);
 }
 
 // True with probability p (p <= 0: never, p >= 1: always).

@@ -1,5 +1,5 @@
 // dropout: draws a Philox keep-mask (values 0 or 1/(1-p), kernels/cpu/random.h) from the
-// generator's seed and next stream, multiplies it in, and reuses the same mask in backward.
+// generator's seed and next stream (CPU or CUDA, bit-identical), multiplies it in, and reuses the same mask in backward.
 // p must lie in [0, 1): p = 1 is refused rather than silently returning zeros.
 #include "core/ops/dropout.h"
 
@@ -7,6 +7,9 @@
 #include "core/dispatch.h"
 #include "core/ops/elementwise.h"
 #include "kernels/cpu/random.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/random.h"
+#endif
 
 namespace lowbit {
 
@@ -21,7 +24,13 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator* gen) {
   Tensor mask = Tensor::empty(x.shape(), DType::f32, x.device());
   switch (x.device().type) {
     case DeviceType::CPU: cpu::fill_dropout_mask(mask.data<float>(), mask.numel(), seed, stream, p, scale); break;
-    case DeviceType::CUDA: cuda_missing("dropout");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::fill_dropout_mask(mask.data<float>(), mask.numel(), seed, stream, p, scale);
+#else
+      cuda_missing("dropout");
+#endif
+      break;
   }
   Tensor y;
   {

@@ -1,19 +1,25 @@
-// CUDA runtime entry points: device queries, allocation and copies on the current stream.
-// The caching allocator and streams of the CUDA backend issue replace the plain cudaMalloc here.
+// CUDA runtime entry points for core/: device queries, tensor storage from the caching allocator
+// (kernels/cuda/allocator.h), and byte copies on the current stream (kernels/cuda/context.h).
+//
+// Copies. Host-to-device up to 32 MiB is staged through a pinned block (kernels/cuda/pinned.h):
+// one host memcpy, then an asynchronous DMA on the current stream, so the call returns before the
+// transfer ends and later kernels on the stream are ordered after it. Larger host-to-device copies
+// go straight from pageable memory and wait for the stream (the source must stay valid until the
+// DMA ends). Device-to-host copies synchronize the stream before returning: the host reads the
+// data next. Same-device copies are only queued. Peer copies between two devices synchronize both
+// streams (multi-GPU is a later issue; this keeps the single-stream allocator assumption true).
+#include <cstring>
+
+#include "kernels/cuda/allocator.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/pinned.h"
 #include "kernels/cuda/runtime.h"
 
 namespace lowbit::cuda {
 
 namespace {
-struct DeviceGuard {  // sets the current device for a scope and restores the previous one
-  int previous = 0;
-  explicit DeviceGuard(int device) {
-    LOWBIT_CUDA_CHECK(cudaGetDevice(&previous));
-    if (device != previous) LOWBIT_CUDA_CHECK(cudaSetDevice(device));
-  }
-  ~DeviceGuard() { cudaSetDevice(previous); }
-};
+constexpr size_t kStageLimit = size_t{32} << 20;
 }  // namespace
 
 bool built() { return true; }
@@ -30,39 +36,54 @@ int device_count() {
   return count;
 }
 
-void* device_alloc(size_t nbytes, int device) {
-  LOWBIT_CHECK(device >= 0 && device < device_count(), "CUDA device ", device,
-               " does not exist (", device_count(), " present)");
-  DeviceGuard guard(device);
-  void* p = nullptr;
-  cudaError_t err = cudaMalloc(&p, nbytes == 0 ? 1 : nbytes);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    LOWBIT_FAIL("CUDA out of memory: asked for ", nbytes, " bytes on cuda:", device, " (",
-                cudaGetErrorString(err), ")");
-  }
-  return p;
+void* device_alloc(size_t nbytes, int device) { return allocate(nbytes, device); }
+
+void device_free(void* p, int device) noexcept { deallocate(p, device); }
+
+CudaMemoryStats memory_stats(int device) {
+  if (device < 0 || device >= device_count()) return {};
+  AllocatorStats s = allocator_stats(device);
+  return CudaMemoryStats{s.bytes_in_use,   s.bytes_cached,     s.peak_bytes_in_use, s.num_allocs,
+                         s.num_cache_hits, s.num_cuda_mallocs, s.num_cuda_frees};
 }
 
-void device_free(void* p, int device) noexcept {
-  if (!p) return;
-  int previous = 0;
-  cudaGetDevice(&previous);
-  cudaSetDevice(device);
-  cudaFree(p);
-  cudaSetDevice(previous);
+void release_cached_memory() {
+  if (device_count() == 0) return;
+  empty_cache(-1);
+  trim_pinned_cache();
 }
 
 void copy(void* dst, bool dst_on_device, int dst_index, const void* src, bool src_on_device,
           int src_index, size_t nbytes) {
-  cudaMemcpyKind kind = dst_on_device ? (src_on_device ? cudaMemcpyDeviceToDevice
-                                                       : cudaMemcpyHostToDevice)
-                                      : cudaMemcpyDeviceToHost;
-  DeviceGuard guard(dst_on_device ? dst_index : src_index);
+  if (nbytes == 0) return;
   if (dst_on_device && src_on_device && dst_index != src_index) {
-    LOWBIT_CUDA_CHECK(cudaMemcpyPeer(dst, dst_index, src, src_index, nbytes));
+    LOWBIT_CUDA_CHECK(cudaStreamSynchronize(current_stream(src_index)));
+    cudaStream_t s = current_stream(dst_index);
+    DeviceGuard guard(dst_index);
+    LOWBIT_CUDA_CHECK(cudaMemcpyPeerAsync(dst, dst_index, src, src_index, nbytes, s));
+    LOWBIT_CUDA_CHECK(cudaStreamSynchronize(s));
+    return;
+  }
+  const int device = dst_on_device ? dst_index : src_index;
+  DeviceGuard guard(device);
+  cudaStream_t s = current_stream(device);
+  if (dst_on_device && src_on_device) {
+    LOWBIT_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, s));
+  } else if (dst_on_device) {
+    if (nbytes <= kStageLimit) {
+      PinnedBuffer stage(nbytes);
+      if (stage.data()) {
+        std::memcpy(stage.data(), src, nbytes);
+        stage.set_stream(s);  // the block is reused only after this copy has run
+        LOWBIT_CUDA_CHECK(cudaMemcpyAsync(dst, stage.data(), nbytes, cudaMemcpyHostToDevice, s));
+        return;
+      }
+    }
+    LOWBIT_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, s));
+    LOWBIT_CUDA_CHECK(cudaStreamSynchronize(s));
   } else {
-    LOWBIT_CUDA_CHECK(cudaMemcpy(dst, src, nbytes, kind));
+    LOWBIT_CUDA_CHECK(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, s));
+    LOWBIT_CUDA_CHECK(cudaStreamSynchronize(s));  // the host reads dst next
   }
 }
 
