@@ -6,6 +6,9 @@
 #include "core/dispatch.h"
 #include "core/ops/reduce.h"
 #include "kernels/cpu/elementwise.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/elementwise.h"
+#endif
 
 namespace lowbit {
 
@@ -40,7 +43,13 @@ Tensor unary(UnaryOp op, const Tensor& x_in, const char* name, float a = 0.f, fl
   Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
   switch (x.device().type) {
     case DeviceType::CPU: cpu::unary_forward(op, x.data<float>(), y.data<float>(), x.numel(), a, b); break;
-    case DeviceType::CUDA: cuda_missing(name);
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::unary_forward(op, x.data<float>(), y.data<float>(), x.numel(), a, b);
+      break;
+#else
+      cuda_missing(name);
+#endif
   }
   if (needs_grad({&x_in})) {
     Tensor xs = x.detach(), ys = y.detach();
@@ -52,7 +61,14 @@ Tensor unary(UnaryOp op, const Tensor& x_in, const char* name, float a = 0.f, fl
           cpu::unary_backward(op, xs.data<float>(), ys.data<float>(), g.data<float>(), gx.data<float>(), xs.numel(), a,
                               b);
           break;
-        case DeviceType::CUDA: cuda_missing(name);
+        case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+          cuda::unary_backward(op, xs.data<float>(), ys.data<float>(), g.data<float>(), gx.data<float>(), xs.numel(),
+                               a, b);
+          break;
+#else
+          cuda_missing(name);
+#endif
       }
       return Grads{gx};
     });
@@ -72,7 +88,14 @@ Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const cha
       cpu::binary(op, {a.data<float>(), sa.data()}, {b.data<float>(), sb.data()}, out.data<float>(), out_shape.data(),
                   static_cast<int64_t>(out_shape.size()));
       break;
-    case DeviceType::CUDA: cuda_missing(name);
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::binary(op, a.data<float>(), sa.data(), b.data<float>(), sb.data(), out.data<float>(), out_shape.data(),
+                   static_cast<int64_t>(out_shape.size()));
+      break;
+#else
+      cuda_missing(name);
+#endif
   }
   return out;
 }
@@ -89,7 +112,14 @@ Tensor compare_op(CompareOp op, const Tensor& a_in, const Tensor& b_in, const ch
       cpu::compare(op, {a.data<float>(), sa.data()}, {b.data<float>(), sb.data()}, out.data<uint8_t>(),
                    out_shape.data(), static_cast<int64_t>(out_shape.size()));
       break;
-    case DeviceType::CUDA: cuda_missing(name);
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::compare(op, a.data<float>(), sa.data(), b.data<float>(), sb.data(), out.data<uint8_t>(), out_shape.data(),
+                    static_cast<int64_t>(out_shape.size()));
+      break;
+#else
+      cuda_missing(name);
+#endif
   }
   return out;
 }
@@ -199,7 +229,14 @@ Tensor where(const Tensor& cond_in, const Tensor& a_in, const Tensor& b_in) {
       cpu::where({c.data<uint8_t>(), sc.data()}, {a.data<float>(), sa.data()}, {b.data<float>(), sb.data()},
                  out.data<float>(), out_shape.data(), static_cast<int64_t>(out_shape.size()));
       break;
-    case DeviceType::CUDA: cuda_missing("where");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::where(c.data<uint8_t>(), sc.data(), a.data<float>(), sa.data(), b.data<float>(), sb.data(),
+                  out.data<float>(), out_shape.data(), static_cast<int64_t>(out_shape.size()));
+      break;
+#else
+      cuda_missing("where");
+#endif
   }
   if (needs_grad({&a_in, &b_in})) {
     Tensor cd = c.detach();

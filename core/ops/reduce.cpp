@@ -8,6 +8,9 @@
 #include "core/dispatch.h"
 #include "core/ops/elementwise.h"
 #include "kernels/cpu/reduce.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/reduce.h"
+#endif
 
 namespace lowbit {
 
@@ -44,41 +47,63 @@ ReducePlan plan_reduce(const Tensor& x, const Axes& axes, bool keepdim, const ch
   return p;
 }
 
-// Runs the kernel; fills `arg` with flat input indices for max/min.
-Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x, const ReducePlan& p, std::vector<int64_t>* arg, const char* name) {
+// The flat input index (int64) of each max/min winner, kept on the tensor's device for the
+// backward and argmax. There is no i64 dtype: the indices live in an i32 tensor of shape [n, 2]
+// whose storage (allocated at offset 0, 64-byte aligned or better) is read as int64_t.
+Tensor empty_arg(int64_t n, Device device) { return Tensor::empty({n, 2}, DType::i32, device); }
+int64_t* arg_data(const Tensor& arg) { return static_cast<int64_t*>(arg.raw_data()); }
+
+// Runs the kernel; for max/min, `arg` (if not null) receives the winners' flat input indices.
+Tensor reduce_raw(cpu::ReduceOp op, const Tensor& x, const ReducePlan& p, Tensor* arg, const char* name) {
   LOWBIT_CHECK(x.dtype() == DType::f32, name, ": expects f32, got ", dtype_name(x.dtype()));
   if (op != cpu::ReduceOp::sum)
     LOWBIT_CHECK(p.count > 0, name, ": cannot reduce an empty axis (shape ", shape_str(x.shape()), ")");
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(p.out_shape, DType::f32, x.device());
-  if (arg) arg->resize(static_cast<size_t>(out.numel()));
+  if (arg) *arg = empty_arg(out.numel(), x.device());
+  int64_t* argp = arg ? arg_data(*arg) : nullptr;
   switch (x.device().type) {
     case DeviceType::CPU:
       cpu::reduce(op, xc.data<float>(), xc.shape().data(), xc.dim(), p.out_strides.data(), out.data<float>(),
-                  out.numel(), arg ? arg->data() : nullptr);
+                  out.numel(), argp);
       break;
-    case DeviceType::CUDA: cuda_missing(name);
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::reduce(op, xc.data<float>(), xc.shape().data(), xc.dim(), p.out_strides.data(), out.data<float>(),
+                   out.numel(), argp);
+      break;
+#else
+      cuda_missing(name);
+#endif
   }
   return out;
 }
 
 Tensor extreme(cpu::ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim, const char* name) {
   ReducePlan p = plan_reduce(x, axes, keepdim, name);
-  std::vector<int64_t> arg;
+  Tensor arg;
   Tensor out = reduce_raw(op, x, p, &arg, name);
   if (needs_grad({&x})) {
     Shape in_shape = x.shape();
     record(out, name, {x}, [in_shape, arg, name](const Tensor& g_in) {
       Tensor g = g_in.contiguous();
       Tensor gx = Tensor::zeros(in_shape, DType::f32, g.device());
+      const int64_t* ap = arg_data(arg);
+      const int64_t n = g.numel();
       switch (g.device().type) {
         case DeviceType::CPU: {  // the whole gradient goes to the first extreme element
           const float* gp = g.data<float>();
           float* gxp = gx.data<float>();
-          for (size_t o = 0; o < arg.size(); ++o) gxp[arg[o]] += gp[o];
+          for (int64_t o = 0; o < n; ++o) gxp[ap[o]] += gp[o];
           break;
         }
-        case DeviceType::CUDA: cuda_missing(name);
+        case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+          cuda::scatter_to_arg(g.data<float>(), ap, gx.data<float>(), n);
+          break;
+#else
+          cuda_missing(name);
+#endif
       }
       return Grads{gx};
     });
@@ -122,7 +147,7 @@ Tensor std(const Tensor& x, const Axes& axes, bool unbiased, bool keepdim) { ret
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
   int64_t a = normalize_axis(axis, x.dim(), "argmax");
   ReducePlan p = plan_reduce(x, {a}, keepdim, "argmax");
-  std::vector<int64_t> arg;
+  Tensor arg;
   NoGradGuard no_grad;
   reduce_raw(cpu::ReduceOp::max, x, p, &arg, "argmax");
   int64_t stride = contiguous_strides(x.shape())[static_cast<size_t>(a)], size = x.shape()[static_cast<size_t>(a)];
@@ -130,10 +155,17 @@ Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
   switch (x.device().type) {
     case DeviceType::CPU: {
       int32_t* idx = out.data<int32_t>();
-      for (size_t o = 0; o < arg.size(); ++o) idx[o] = static_cast<int32_t>((arg[o] / stride) % size);
+      const int64_t* ap = arg_data(arg);
+      for (int64_t o = 0; o < out.numel(); ++o) idx[o] = static_cast<int32_t>((ap[o] / stride) % size);
       break;
     }
-    case DeviceType::CUDA: cuda_missing("argmax");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::arg_to_axis_index(arg_data(arg), out.data<int32_t>(), out.numel(), stride, size);
+      break;
+#else
+      cuda_missing("argmax");
+#endif
   }
   return out;
 }

@@ -8,6 +8,9 @@
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "kernels/cpu/optim.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/optim.h"
+#endif
 
 namespace lowbit {
 
@@ -65,7 +68,13 @@ void Adam::update_group(size_t g) {
                        p.numel(), args);
         break;
       case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+        cuda::adam_step(p.data<float>(), grad.data<float>(), s.buffers[0].data<float>(), s.buffers[1].data<float>(),
+                        p.numel(), args);
+        break;
+#else
         cuda_missing(decoupled_ ? "AdamW step" : "Adam step");
+#endif
     }
     ++s.step;
   }

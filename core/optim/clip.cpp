@@ -8,6 +8,9 @@
 #include "core/error.h"
 #include "core/ops/elementwise.h"
 #include "kernels/cpu/optim.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/optim.h"
+#endif
 
 namespace lowbit {
 
@@ -17,6 +20,8 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   NoGradGuard no_grad;
   std::vector<Tensor> grads(params.size());
   double sum = 0.0;
+  std::vector<const float*> cuda_data;  // CUDA gradients: summed in one pass, read back once
+  std::vector<int64_t> cuda_numel;
   for (size_t i = 0; i < params.size(); ++i) {
     LOWBIT_CHECK(params[i].defined(), "clip_grad_norm: parameter ", i, " is an undefined tensor");
     const Tensor g = params[i].grad();
@@ -29,8 +34,17 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
         sum += cpu::sum_squares(grads[i].data<float>(), g.numel());
         break;
       case DeviceType::CUDA:
-        cuda_missing("clip_grad_norm");
+        cuda_data.push_back(grads[i].data<float>());
+        cuda_numel.push_back(g.numel());
+        break;
     }
+  }
+  if (!cuda_data.empty()) {
+#if LOWBIT_WITH_CUDA
+    sum += cuda::sum_squares(cuda_data.data(), cuda_numel.data(), static_cast<int64_t>(cuda_data.size()));
+#else
+    cuda_missing("clip_grad_norm");
+#endif
   }
   const double norm = std::sqrt(sum);
   if (!std::isfinite(norm)) return norm;
@@ -54,7 +68,12 @@ void clip_weights(const std::vector<Tensor>& params, float lo, float hi) {
         cpu::clamp_inplace(p.data<float>(), p.numel(), lo, hi);
         break;
       case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+        cuda::clamp_inplace(p.data<float>(), p.numel(), lo, hi);
+        break;
+#else
         cuda_missing("clip_weights");
+#endif
     }
   }
 }

@@ -5,6 +5,9 @@
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "kernels/cpu/optim.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/optim.h"
+#endif
 
 namespace lowbit {
 
@@ -57,7 +60,13 @@ void SGD::update_group(size_t g) {
                       p.numel(), args);
         break;
       case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+        cuda::sgd_step(p.data<float>(), grad.data<float>(), o.momentum != 0.f ? s.buffers[0].data<float>() : nullptr,
+                       p.numel(), args);
+        break;
+#else
         cuda_missing("SGD step");
+#endif
     }
     ++s.step;
   }
