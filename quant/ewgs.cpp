@@ -100,9 +100,41 @@ EwgsQuantizer::EwgsQuantizer(const QuantConfig& config) : Quantizer(config) {
 }
 
 Tensor EwgsQuantizer::forward(const Tensor& x) {
+  if (probe_on_) return probed_forward(x);
   if (is_training()) return ewgs_quantize(x, l_, u_, delta_, bits(), target());
   NoGradGuard no_grad;
   return ewgs_quantize(x, l_, u_, delta_, bits(), target());
+}
+
+void EwgsQuantizer::set_probe_enabled(bool on) {
+  probe_on_ = on;
+  probe_ = Tensor();
+  residual_ = Tensor();
+}
+
+Tensor EwgsQuantizer::probed_forward(const Tensor& x) {
+  LOWBIT_CHECK(is_training(), "ewgs probe: the Hessian probe needs the training forward (call train())");
+  Tensor y = ewgs_quantize(x, l_, u_, delta_, bits(), target());
+  if (!is_weight()) {
+    Tensor correction;
+    {
+      NoGradGuard no_grad;
+      Tensor xn = clamp(div(sub(x.detach(), l_.detach()), sub(u_, l_).detach()), 0.f, 1.f);
+      if (!residual_.defined()) {
+        residual_ = sub(xn, y.detach());  // the base point: y itself is returned
+      } else {
+        LOWBIT_CHECK(residual_.shape() == y.shape(), "ewgs probe: input ", shape_str(x.shape()),
+                     " differs from the base forward's ", shape_str(residual_.shape()), " (use one fixed batch)");
+        correction = sub(sub(xn, residual_), y.detach());  // value x_n(x) − r0, gradient unchanged
+      }
+    }
+    if (correction.defined()) y = add(y, correction);
+  }
+  if (!probe_.defined() || probe_.shape() != y.shape()) {
+    probe_ = Tensor::zeros(y.shape(), DType::f32, y.device());
+    probe_.requires_grad_(true);
+  }
+  return add(y, probe_);
 }
 
 void EwgsQuantizer::initialize(const Tensor& x) {

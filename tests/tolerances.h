@@ -30,4 +30,11 @@ inline constexpr double kDatasetStatAtol = 1e-3;
 // Fraction of heads among 10,000 fair coin flips vs 1/2 (5 standard errors: 5 * 0.005).
 inline constexpr double kCoinFractionAtol = 0.025;
 
+// EWGS Hessian estimator (quant/hessian_delta.h): the float32 central-difference H·d (step 1e-3
+// of the level spacing) vs the exact float64 product, relative to max|H·d| (gradient rounding
+// noise ~1e-7·|g| amplified by 1/ε ≈ 3e3 gives ~1e-4 of it); and Hutchinson's mean over K probes
+// vs the exact trace, in standard errors (σ/√K with σ computed from the exact Hessian).
+inline constexpr double kHessianFdRtol = 2e-3;
+inline constexpr double kHutchinsonSigmas = 5.0;
+
 }  // namespace lowbit::test
