@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/cpu/bitpack.h"
 
 namespace lowbit::cpu {
 
@@ -101,25 +102,13 @@ void fill(void* dst, DType type, int64_t n, float value) {
   for (int64_t i = 0; i < n; ++i) store(dst, type, i, value);
 }
 
+// Both delegate to kernels/cpu/bitpack (the one packing formula).
 void pack_signs(const float* src, uint32_t* dst, int64_t rows, int64_t inner) {
-  int64_t words = (inner + 31) / 32;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* s = src + r * inner;
-    uint32_t* d = dst + r * words;
-    for (int64_t w = 0; w < words; ++w) {
-      uint32_t bits = 0;
-      int64_t end = std::min<int64_t>(32, inner - w * 32);
-      for (int64_t b = 0; b < end; ++b) bits |= static_cast<uint32_t>(s[w * 32 + b] < 0.f) << b;
-      d[w] = bits;
-    }
-  }
+  pack_sign_rows(src, inner, dst, rows, inner);
 }
 
 void unpack_signs(const uint32_t* src, float* dst, int64_t rows, int64_t inner) {
-  int64_t words = (inner + 31) / 32;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < inner; ++i)
-      dst[r * inner + i] = ((src[r * words + i / 32] >> (i % 32)) & 1u) ? -1.f : 1.f;
+  unpack_sign_rows(src, dst, inner, rows, inner);
 }
 
 }  // namespace lowbit::cpu

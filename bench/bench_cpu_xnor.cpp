@@ -1,0 +1,170 @@
+// CPU binary (XNOR/popcount) GEMM and convolution benchmarks (wall time on the host).
+//
+// Measured:
+//   CpuXnorGemm/{auto,avx512,avx2,scalar}/n : C[n,n] (i32) = A[n,n bits] B[n,n bits]^T through
+//     cpu::xnor_gemm on pre-packed operands, vs OpenBLAS cblas_sgemm on the same ±1 values as f32
+//     (the same logical shape), timed in the same run (best of 3 after a warm-up).
+//   CpuXnorConv/lowbit/<shape> : cpu::xnor_conv2d (packed im2col + xnor_gemm + border fix) on a
+//     packed NHWC input and OHWI weights, vs lowbit::conv2d (f32 im2col + OpenBLAS) on the ±1
+//     values, same run.
+// Validation first (SkipWithError on mismatch): on ±1 inputs every f32 sum is an integer below
+// 2^24, so the peer's result must equal the binary kernel's exactly.
+// Counters: Gop/s (2·M·N·K binary ops, or 2·N·OH·OW·O·KH·KW·C) and vs_<peer> = peer time / own
+// time. Threads: xnor_threads() (every hardware thread); OpenBLAS its default count.
+//
+// Run: build/bench/lowbit-bench --benchmark_filter=CpuXnor
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/ops/conv.h"
+#include "core/random.h"
+#include "kernels/bit_math.h"
+#include "kernels/cpu/xnor_conv.h"
+#include "kernels/cpu/xnor_gemm.h"
+#include "kernels/window.h"
+
+namespace {
+
+using lowbit::Shape;
+using lowbit::Tensor;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+template <typename F>
+double best_time(F&& f, int reps = 3) {
+  f();
+  double best = 1e30;
+  for (int i = 0; i < reps; ++i) {
+    auto t0 = Clock::now();
+    f();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+// Random ±1 values as f32 (seeded).
+Tensor random_pm1(const Shape& shape, uint64_t seed) {
+  lowbit::Generator gen(seed);
+  Tensor u = Tensor::rand(shape, lowbit::Device::cpu(), &gen);
+  float* p = u.data<float>();
+  for (int64_t i = 0; i < u.numel(); ++i) p[i] = p[i] < 0.5f ? -1.f : 1.f;
+  return u;
+}
+
+template <typename F>
+void run_timed(benchmark::State& state, double ops, double peer_seconds, const char* peer, F&& f) {
+  auto t0 = Clock::now();
+  for (auto _ : state) f();
+  double own = seconds_since(t0) / static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
+  state.counters["Gop/s"] = benchmark::Counter(ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters[std::string("vs_") + peer] = peer_seconds / own;
+}
+
+// ---------------------------------------------------------------- GEMM
+
+void BM_CpuXnorGemm(benchmark::State& state, lowbit::cpu::XnorPath path) {
+  if (path == lowbit::cpu::XnorPath::avx2 && !lowbit::cpu::xnor_avx2_supported())
+    return state.SkipWithError("no AVX2 on this CPU");
+  if (path == lowbit::cpu::XnorPath::avx512 && !lowbit::cpu::xnor_avx512_supported())
+    return state.SkipWithError("no AVX-512 VPOPCNTDQ on this CPU");
+  int64_t n = state.range(0), kw = lowbit::packed_words(n);
+  Tensor a = random_pm1({n, n}, 1), b = random_pm1({n, n}, 2);
+  Tensor pa = a.to(lowbit::DType::b1), pb = b.to(lowbit::DType::b1);
+  std::vector<int32_t> c(static_cast<size_t>(n * n));
+  std::vector<float> ref(static_cast<size_t>(n * n));
+  int m = static_cast<int>(n);
+  auto blas = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, m, 1.f, a.data<float>(), m, b.data<float>(), m, 0.f,
+                ref.data(), m);
+  };
+  auto xnor = [&] {
+    lowbit::cpu::xnor_gemm(n, n, kw, n, pa.data<uint32_t>(), kw, pb.data<uint32_t>(), kw, c.data(), n, {path});
+  };
+  blas();
+  xnor();
+  for (size_t i = 0; i < c.size(); ++i)
+    if (static_cast<float>(c[i]) != ref[i])
+      return state.SkipWithError(("mismatch vs sgemm at " + std::to_string(i) + ": " + std::to_string(c[i]) +
+                                  " vs " + std::to_string(ref[i])).c_str());
+  double blas_seconds = best_time(blas);
+  run_timed(state, 2.0 * n * n * n, blas_seconds, "openblas_sgemm", [&] {
+    xnor();
+    benchmark::ClobberMemory();
+  });
+  state.counters["openblas_Gflop/s"] = 2.0 * n * n * n * 1e-9 / blas_seconds;
+}
+
+void gemm_sizes(benchmark::internal::Benchmark* b) {
+  b->Arg(512)->Arg(4096)->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK_CAPTURE(BM_CpuXnorGemm, auto, lowbit::cpu::XnorPath::automatic)->Name("CpuXnorGemm/auto")->Apply(gemm_sizes);
+BENCHMARK_CAPTURE(BM_CpuXnorGemm, avx512, lowbit::cpu::XnorPath::avx512)->Name("CpuXnorGemm/avx512")->Apply(gemm_sizes);
+BENCHMARK_CAPTURE(BM_CpuXnorGemm, avx2, lowbit::cpu::XnorPath::avx2)->Name("CpuXnorGemm/avx2")->Apply(gemm_sizes);
+BENCHMARK_CAPTURE(BM_CpuXnorGemm, scalar, lowbit::cpu::XnorPath::scalar)
+    ->Name("CpuXnorGemm/scalar")
+    ->Arg(512)
+    ->Arg(2048)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------- convolution
+
+struct XConvShape {
+  int64_t N, H, W, C, O, K, stride, pad;
+};
+
+// ResNet-like 3×3 layers (ResNet-18 stages at batch 8, and a CIFAR ResNet stage) and a 1×1.
+const XConvShape kShapes[] = {
+    {8, 56, 56, 64, 64, 3, 1, 1},
+    {8, 14, 14, 256, 256, 3, 1, 1},
+    {8, 28, 28, 128, 256, 3, 2, 1},
+    {32, 32, 32, 16, 16, 3, 1, 1},
+    {8, 28, 28, 128, 256, 1, 1, 0},
+};
+
+std::string label(const XConvShape& s) {
+  std::ostringstream os;
+  os << "N" << s.N << "_" << s.H << "x" << s.W << "x" << s.C << "_to_" << s.O << "_k" << s.K << "s" << s.stride << "p"
+     << s.pad;
+  return os.str();
+}
+
+void BM_CpuXnorConv(benchmark::State& state, XConvShape s) {
+  Tensor x = random_pm1({s.N, s.H, s.W, s.C}, 3), w = random_pm1({s.O, s.K, s.K, s.C}, 4);
+  Tensor px = x.to(lowbit::DType::b1), pw = w.to(lowbit::DType::b1);
+  int64_t OH = lowbit::window_out_size(s.H, s.K, s.stride, s.pad), OW = lowbit::window_out_size(s.W, s.K, s.stride, s.pad);
+  lowbit::cpu::BinaryConvGeom g{s.N, s.H, s.W, s.C, s.O, s.K, s.K, OH, OW, s.stride, s.stride, s.pad, s.pad};
+  std::vector<int32_t> y(static_cast<size_t>(s.N * OH * OW * s.O));
+  lowbit::Conv2dParams p{s.stride, s.stride, s.pad, s.pad, 1};
+  auto xnor = [&] { lowbit::cpu::xnor_conv2d(px.data<uint32_t>(), pw.data<uint32_t>(), g, y.data()); };
+  Tensor want = lowbit::conv2d(x, w, Tensor(), p);
+  xnor();
+  const float* wp = want.data<float>();
+  for (size_t i = 0; i < y.size(); ++i)
+    if (static_cast<float>(y[i]) != wp[i])
+      return state.SkipWithError(("mismatch vs conv2d at " + std::to_string(i)).c_str());
+  double float_seconds = best_time([&] { benchmark::DoNotOptimize(lowbit::conv2d(x, w, Tensor(), p)); });
+  double ops = 2.0 * s.N * OH * OW * s.O * s.K * s.K * s.C;
+  run_timed(state, ops, float_seconds, "lowbit_f32_conv2d", [&] {
+    xnor();
+    benchmark::ClobberMemory();
+  });
+}
+
+const bool registered = [] {
+  for (const XConvShape& s : kShapes)
+    benchmark::RegisterBenchmark(("CpuXnorConv/lowbit/" + label(s)).c_str(), BM_CpuXnorConv, s)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  return true;
+}();
+
+}  // namespace
