@@ -14,6 +14,10 @@
 #include "kernels/window.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/conv.h"
+#include "kernels/cuda/gemm.h"
+#endif
 
 namespace lowbit {
 
@@ -137,6 +141,13 @@ void conv_backward_cpu(const ConvPlan& p, const float* x, const float* w, const 
   if (db) cpu::column_sums(gy, p.O, p.N * g.OH * g.OW, p.O, db);
 }
 
+#if LOWBIT_WITH_CUDA
+cuda::ConvShape cuda_shape(const ConvPlan& p) {
+  const cpu::ConvGeom& g = p.g;
+  return {p.N, g.H, g.W, g.C, p.O, g.KH, g.KW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, p.groups};
+}
+#endif
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const Conv2dParams& params) {
@@ -149,7 +160,13 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
       conv_forward_cpu(p, x.data<float>(), w.data<float>(), b.defined() ? b.data<float>() : nullptr, y.data<float>());
       break;
     case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::conv2d_forward(cuda_shape(p), x.data<float>(), w.data<float>(), b.defined() ? b.data<float>() : nullptr,
+                           y.data<float>());
+#else
       cuda_missing("conv2d");
+#endif
+      break;
   }
   if (needs_grad({&x_in, &w_in, &b_in})) {
     bool gx = x_in.requires_grad(), gw = w_in.requires_grad(), gb = b.defined() && b_in.requires_grad();
@@ -167,7 +184,14 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
                             gb ? db.data<float>() : nullptr);
           break;
         case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+          if (gx) cuda::conv2d_backward_data(cuda_shape(p), wd.data<float>(), g.data<float>(), dx.data<float>());
+          if (gw) cuda::conv2d_backward_filter(cuda_shape(p), xd.data<float>(), g.data<float>(), dw.data<float>());
+          if (gb) cuda::column_sums(g.data<float>(), p.O, p.N * p.g.OH * p.g.OW, p.O, db.data<float>());
+#else
           cuda_missing("conv2d backward");
+#endif
+          break;
       }
       return Grads{dx, dw, db};
     });

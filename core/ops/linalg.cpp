@@ -7,6 +7,9 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "kernels/cpu/gemm.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/gemm.h"
+#endif
 
 namespace lowbit {
 
@@ -34,7 +37,14 @@ Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, Gemm s, const
       break;
     }
     case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::gemm_strided_batched(ta, tb, s.M, s.N, s.K, 1.f, a.data<float>(), ta ? s.M : s.K, s.M * s.K,
+                                 b.data<float>(), tb ? s.K : s.N, s.K * s.N, 0.f, out.data<float>(), s.N, s.M * s.N,
+                                 s.batch);
+#else
       cuda_missing(name);
+#endif
+      break;
   }
   return out;
 }
@@ -95,7 +105,12 @@ Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
         cpu::add_row_bias(y.data<float>(), out_f, b.data<float>(), rows, out_f);
         break;
       case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+        cuda::add_row_bias(y.data<float>(), out_f, b.data<float>(), rows, out_f);
+#else
         cuda_missing("linear");
+#endif
+        break;
     }
   }
   if (needs_grad({&x_in, &w_in, &b_in})) {
@@ -114,7 +129,12 @@ Tensor linear(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in) {
             cpu::column_sums(g.data<float>(), out_f, rows, out_f, db.data<float>());
             break;
           case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+            cuda::column_sums(g.data<float>(), out_f, rows, out_f, db.data<float>());
+#else
             cuda_missing("linear backward");
+#endif
+            break;
         }
       }
       return Grads{dx, dw, db};

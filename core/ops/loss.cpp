@@ -7,6 +7,9 @@
 #include "core/dispatch.h"
 #include "core/ops/elementwise.h"
 #include "kernels/cpu/loss.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/loss.h"
+#endif
 
 namespace lowbit {
 
@@ -37,7 +40,13 @@ Tensor softmax_impl(const Tensor& x_in, int64_t axis, bool log, const char* name
   Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
   switch (x.device().type) {
     case DeviceType::CPU: cpu::softmax_forward(x.data<float>(), v.outer, v.k, v.inner, log, y.data<float>()); break;
-    case DeviceType::CUDA: cuda_missing(name);
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::softmax_forward(x.data<float>(), v.outer, v.k, v.inner, log, y.data<float>());
+#else
+      cuda_missing(name);
+#endif
+      break;
   }
   if (needs_grad({&x_in})) {
     Tensor ys = y.detach();
@@ -48,7 +57,13 @@ Tensor softmax_impl(const Tensor& x_in, int64_t axis, bool log, const char* name
         case DeviceType::CPU:
           cpu::softmax_backward(ys.data<float>(), g.data<float>(), v.outer, v.k, v.inner, log, gx.data<float>());
           break;
-        case DeviceType::CUDA: cuda_missing(name);
+        case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+          cuda::softmax_backward(ys.data<float>(), g.data<float>(), v.outer, v.k, v.inner, log, gx.data<float>());
+#else
+          cuda_missing(name);
+#endif
+          break;
       }
       return Grads{gx};
     });
@@ -82,7 +97,14 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& labels_in, float lab
       bad = cpu::cross_entropy_forward(logits.data<float>(), labels.data<int32_t>(), n, k, label_smoothing,
                                        loss.data<float>(), want_grad ? grad.data<float>() : nullptr);
       break;
-    case DeviceType::CUDA: cuda_missing("cross_entropy");
+    case DeviceType::CUDA:  // reads back the bad-label flag: the documented sync (kernels/cuda/loss.h)
+#if LOWBIT_WITH_CUDA
+      bad = cuda::cross_entropy_forward(logits.data<float>(), labels.data<int32_t>(), n, k, label_smoothing,
+                                        loss.data<float>(), want_grad ? grad.data<float>() : nullptr);
+#else
+      cuda_missing("cross_entropy");
+#endif
+      break;
   }
   LOWBIT_CHECK(bad < 0, "cross_entropy: labels[", bad, "] = ", bad >= 0 ? labels.to_host<int32_t>()[static_cast<size_t>(bad)] : 0,
                " is outside [0, ", k, ") (logits ", shape_str(logits.shape()), ")");

@@ -7,6 +7,9 @@
 #include "core/dispatch.h"
 #include "core/ops/elementwise.h"
 #include "kernels/cpu/norm.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/norm.h"
+#endif
 
 namespace lowbit {
 
@@ -60,7 +63,13 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta
     var = Tensor::empty({channels}, DType::f32, x.device());
     switch (x.device().type) {
       case DeviceType::CPU: cpu::batch_norm_stats(x.data<float>(), rows, channels, mean.data<float>(), var.data<float>()); break;
-      case DeviceType::CUDA: cuda_missing("batch_norm");
+      case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+        cuda::batch_norm_stats(x.data<float>(), rows, channels, mean.data<float>(), var.data<float>());
+#else
+        cuda_missing("batch_norm");
+#endif
+        break;
     }
   } else {
     mean = running_mean.detach().clone();
@@ -73,7 +82,14 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta
       cpu::batch_norm_forward(x.data<float>(), rows, channels, mean.data<float>(), var.data<float>(), eps,
                               ptr_or_null(gamma), ptr_or_null(beta), y.data<float>());
       break;
-    case DeviceType::CUDA: cuda_missing("batch_norm");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::batch_norm_forward(x.data<float>(), rows, channels, mean.data<float>(), var.data<float>(), eps,
+                               ptr_or_null(gamma), ptr_or_null(beta), y.data<float>());
+#else
+      cuda_missing("batch_norm");
+#endif
+      break;
   }
 
   if (training && running_mean.defined()) {
@@ -100,7 +116,15 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta
                                           var.data<float>(), eps, ptr_or_null(gamma), training, ptr_or_null(gx),
                                           ptr_or_null(ggamma), ptr_or_null(gbeta));
                  break;
-               case DeviceType::CUDA: cuda_missing("batch_norm backward");
+               case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+                 cuda::batch_norm_backward(x.data<float>(), g.data<float>(), rows, channels, mean.data<float>(),
+                                           var.data<float>(), eps, ptr_or_null(gamma), training, ptr_or_null(gx),
+                                           ptr_or_null(ggamma), ptr_or_null(gbeta));
+#else
+                 cuda_missing("batch_norm backward");
+#endif
+                 break;
              }
              return Grads{gx, ggamma, gbeta};
            });

@@ -8,6 +8,9 @@
 #include "core/dispatch.h"
 #include "kernels/window.h"
 #include "kernels/cpu/pool.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/pool.h"
+#endif
 
 namespace lowbit {
 
@@ -49,7 +52,13 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& params) {
   Tensor arg = Tensor::empty(output_shape(geo), DType::i32, x.device());
   switch (x.device().type) {
     case DeviceType::CPU: cpu::max_pool2d_forward(x.data<float>(), geo, y.data<float>(), arg.data<int32_t>()); break;
-    case DeviceType::CUDA: cuda_missing("max_pool2d");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::max_pool2d_forward(x.data<float>(), geo, y.data<float>(), arg.data<int32_t>());
+#else
+      cuda_missing("max_pool2d");
+#endif
+      break;
   }
   if (needs_grad({&x_in})) {
     record(y, "max_pool2d", {x_in}, [geo, arg](const Tensor& g_in) {
@@ -57,7 +66,13 @@ Tensor max_pool2d(const Tensor& x_in, const Pool2dParams& params) {
       Tensor gx = Tensor::empty(input_shape(geo), DType::f32, g.device());
       switch (g.device().type) {
         case DeviceType::CPU: cpu::max_pool2d_backward(g.data<float>(), arg.data<int32_t>(), geo, gx.data<float>()); break;
-        case DeviceType::CUDA: cuda_missing("max_pool2d backward");
+        case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+          cuda::max_pool2d_backward(g.data<float>(), arg.data<int32_t>(), geo, gx.data<float>());
+#else
+          cuda_missing("max_pool2d backward");
+#endif
+          break;
       }
       return Grads{gx};
     });
@@ -71,7 +86,13 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& params, bool count_inc
   Tensor y = Tensor::empty(output_shape(geo), DType::f32, x.device());
   switch (x.device().type) {
     case DeviceType::CPU: cpu::avg_pool2d_forward(x.data<float>(), geo, count_include_pad, y.data<float>()); break;
-    case DeviceType::CUDA: cuda_missing("avg_pool2d");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::avg_pool2d_forward(x.data<float>(), geo, count_include_pad, y.data<float>());
+#else
+      cuda_missing("avg_pool2d");
+#endif
+      break;
   }
   if (needs_grad({&x_in})) {
     record(y, "avg_pool2d", {x_in}, [geo, count_include_pad](const Tensor& g_in) {
@@ -79,7 +100,13 @@ Tensor avg_pool2d(const Tensor& x_in, const Pool2dParams& params, bool count_inc
       Tensor gx = Tensor::empty(input_shape(geo), DType::f32, g.device());
       switch (g.device().type) {
         case DeviceType::CPU: cpu::avg_pool2d_backward(g.data<float>(), geo, count_include_pad, gx.data<float>()); break;
-        case DeviceType::CUDA: cuda_missing("avg_pool2d backward");
+        case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+          cuda::avg_pool2d_backward(g.data<float>(), geo, count_include_pad, gx.data<float>());
+#else
+          cuda_missing("avg_pool2d backward");
+#endif
+          break;
       }
       return Grads{gx};
     });
@@ -98,7 +125,13 @@ Tensor global_avg_pool(const Tensor& x_in) {
   Tensor y = Tensor::empty({n, c}, DType::f32, x.device());
   switch (x.device().type) {
     case DeviceType::CPU: cpu::global_avg_pool_forward(x.data<float>(), n, hw, c, y.data<float>()); break;
-    case DeviceType::CUDA: cuda_missing("global_avg_pool");
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::global_avg_pool_forward(x.data<float>(), n, hw, c, y.data<float>());
+#else
+      cuda_missing("global_avg_pool");
+#endif
+      break;
   }
   if (needs_grad({&x_in})) {
     record(y, "global_avg_pool", {x_in}, [s, n, hw, c](const Tensor& g_in) {
@@ -106,7 +139,13 @@ Tensor global_avg_pool(const Tensor& x_in) {
       Tensor gx = Tensor::empty(s, DType::f32, g.device());
       switch (g.device().type) {
         case DeviceType::CPU: cpu::global_avg_pool_backward(g.data<float>(), n, hw, c, gx.data<float>()); break;
-        case DeviceType::CUDA: cuda_missing("global_avg_pool backward");
+        case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+          cuda::global_avg_pool_backward(g.data<float>(), n, hw, c, gx.data<float>());
+#else
+          cuda_missing("global_avg_pool backward");
+#endif
+          break;
       }
       return Grads{gx};
     });

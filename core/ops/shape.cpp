@@ -6,6 +6,9 @@
 #include "core/dispatch.h"
 #include "kernels/cpu/copy.h"
 #include "kernels/cpu/shape.h"
+#if LOWBIT_WITH_CUDA
+#include "kernels/cuda/shape.h"
+#endif
 
 namespace lowbit {
 
@@ -23,7 +26,14 @@ void copy_box(const Tensor& src, const Shape& src_origin, Tensor& dst, const Sha
       cpu::copy_box(src.raw_data(), src.shape().data(), src_origin.data(), dst.raw_data(), dst.shape().data(),
                     dst_origin.data(), box.data(), static_cast<int64_t>(box.size()), elem_size(dst.dtype()));
       break;
-    case DeviceType::CUDA: cuda_missing(op);
+    case DeviceType::CUDA:
+#if LOWBIT_WITH_CUDA
+      cuda::copy_box(src.raw_data(), src.shape().data(), src_origin.data(), dst.raw_data(), dst.shape().data(),
+                     dst_origin.data(), box.data(), static_cast<int64_t>(box.size()), elem_size(dst.dtype()));
+#else
+      cuda_missing(op);
+#endif
+      break;
   }
 }
 
@@ -48,10 +58,22 @@ Tensor pad(const Tensor& x_in, const std::vector<std::pair<int64_t, int64_t>>& p
   Tensor x = x_in.detach().contiguous();
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   switch (x.device().type) {
-    case DeviceType::CPU: cpu::fill(out.raw_data(), out.dtype(), out.numel(), value); break;
-    case DeviceType::CUDA: cuda_missing("pad");
+    case DeviceType::CPU:
+      cpu::fill(out.raw_data(), out.dtype(), out.numel(), value);
+      copy_box(x, Shape(before.size(), 0), out, before, x.shape(), "pad");
+      break;
+    case DeviceType::CUDA: {  // one pass: every output element written once
+#if LOWBIT_WITH_CUDA
+      uint64_t fill_elem = 0;  // the value converted to out's dtype on the host
+      cpu::convert(&value, DType::f32, &fill_elem, out.dtype(), 1);
+      cuda::pad(x.raw_data(), x.shape().data(), out.raw_data(), out.shape().data(), before.data(), x.dim(),
+                elem_size(out.dtype()), &fill_elem);
+#else
+      cuda_missing("pad");
+#endif
+      break;
+    }
   }
-  copy_box(x, Shape(before.size(), 0), out, before, x.shape(), "pad");
   if (needs_grad({&x_in})) {
     Shape in_shape = x.shape();
     record(out, "pad", {x_in}, [in_shape, before](const Tensor& g_in) {
