@@ -55,6 +55,11 @@ LOWBIT_HD float unary_derivative(UnaryOp op, float x, float y, float a, float b)
   return 0.f;
 }
 
+// gx = gy · dy/dx (the unary backward of one element).
+LOWBIT_HD float unary_grad(UnaryOp op, float x, float y, float gy, float a, float b) {
+  return gy * unary_derivative(op, x, y, a, b);
+}
+
 LOWBIT_HD float binary_forward(BinaryOp op, float x, float y) {
   switch (op) {
     case BinaryOp::add: return x + y;

@@ -76,13 +76,28 @@ Tensor unary(UnaryOp op, const Tensor& x_in, const char* name, float a = 0.f, fl
   return y;
 }
 
-Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
+// The checked, contiguous operands of a broadcasting binary op, the output shape and each
+// operand's strides through it (shared by binary_raw and compare_op).
+struct BroadcastPair {
+  Tensor a, b;
+  Shape out_shape, sa, sb;
+};
+
+BroadcastPair broadcast_pair(const Tensor& a_in, const Tensor& b_in, const char* name) {
   check_f32_pair(a_in, b_in, name);
   check_same_device(a_in, b_in, name);
-  Shape out_shape = broadcast_shapes(a_in.shape(), b_in.shape(), name);
-  Tensor a = a_in.contiguous(), b = b_in.contiguous();
+  BroadcastPair p;
+  p.out_shape = broadcast_shapes(a_in.shape(), b_in.shape(), name);
+  p.a = a_in.contiguous();
+  p.b = b_in.contiguous();
+  p.sa = broadcast_strides(p.a.shape(), p.out_shape);
+  p.sb = broadcast_strides(p.b.shape(), p.out_shape);
+  return p;
+}
+
+Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
+  auto [a, b, out_shape, sa, sb] = broadcast_pair(a_in, b_in, name);
   Tensor out = Tensor::empty(out_shape, DType::f32, a.device());
-  Shape sa = broadcast_strides(a.shape(), out_shape), sb = broadcast_strides(b.shape(), out_shape);
   switch (a.device().type) {
     case DeviceType::CPU:
       cpu::binary(op, {a.data<float>(), sa.data()}, {b.data<float>(), sb.data()}, out.data<float>(), out_shape.data(),
@@ -101,12 +116,8 @@ Tensor binary_raw(BinaryOp op, const Tensor& a_in, const Tensor& b_in, const cha
 }
 
 Tensor compare_op(CompareOp op, const Tensor& a_in, const Tensor& b_in, const char* name) {
-  check_f32_pair(a_in, b_in, name);
-  check_same_device(a_in, b_in, name);
-  Shape out_shape = broadcast_shapes(a_in.shape(), b_in.shape(), name);
-  Tensor a = a_in.contiguous(), b = b_in.contiguous();
+  auto [a, b, out_shape, sa, sb] = broadcast_pair(a_in, b_in, name);
   Tensor out = Tensor::empty(out_shape, DType::u8, a.device());
-  Shape sa = broadcast_strides(a.shape(), out_shape), sb = broadcast_strides(b.shape(), out_shape);
   switch (a.device().type) {
     case DeviceType::CPU:
       cpu::compare(op, {a.data<float>(), sa.data()}, {b.data<float>(), sb.data()}, out.data<uint8_t>(),

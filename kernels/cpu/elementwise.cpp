@@ -13,7 +13,7 @@ void unary_forward(UnaryOp op, const float* x, float* y, int64_t n, float a, flo
 
 void unary_backward(UnaryOp op, const float* x, const float* y, const float* gy, float* gx, int64_t n,
                     float a, float b) {
-  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * unary_derivative(op, x[i], y ? y[i] : 0.f, a, b);
+  for (int64_t i = 0; i < n; ++i) gx[i] = unary_grad(op, x[i], y ? y[i] : 0.f, gy[i], a, b);
 }
 
 namespace {

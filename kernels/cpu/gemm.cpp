@@ -8,6 +8,8 @@
 
 #include <vector>
 
+#include "kernels/gemm_math.h"
+
 namespace lowbit::cpu {
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
@@ -26,7 +28,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void add_row_bias(float* y, int64_t ldy, const float* bias, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = y + r * ldy;
-    for (int64_t c = 0; c < cols; ++c) row[c] += bias[c];
+    for (int64_t c = 0; c < cols; ++c) row[c] = bias_add(row[c], bias[c]);
   }
 }
 
@@ -36,8 +38,7 @@ void column_sums(const float* g, int64_t ldg, int64_t rows, int64_t cols, float*
     const float* row = g + r * ldg;
     for (int64_t c = 0; c < cols; ++c) acc[static_cast<size_t>(c)] += row[c];
   }
-  for (int64_t c = 0; c < cols; ++c)
-    out[c] = static_cast<float>(acc[static_cast<size_t>(c)] + (accumulate ? out[c] : 0.0));
+  for (int64_t c = 0; c < cols; ++c) out[c] = column_sum_value(acc[static_cast<size_t>(c)], out[c], accumulate);
 }
 
 }  // namespace lowbit::cpu

@@ -8,6 +8,8 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/loss_math.h"
+
 namespace lowbit::cpu {
 
 void softmax_forward(const float* x, int64_t outer, int64_t k, int64_t inner, bool log, float* y) {
@@ -22,11 +24,11 @@ void softmax_forward(const float* x, int64_t outer, int64_t k, int64_t inner, bo
     for (int64_t j = 0; j < k; ++j)
       for (size_t i = 0; i < I; ++i) mx[i] = std::fmax(mx[i], xb[j * inner + static_cast<int64_t>(i)]);
     for (int64_t j = 0; j < k; ++j)
-      for (size_t i = 0; i < I; ++i) sum[i] += std::exp(double{xb[j * inner + static_cast<int64_t>(i)]} - mx[i]);
+      for (size_t i = 0; i < I; ++i) sum[i] += exp_shifted(xb[j * inner + static_cast<int64_t>(i)], mx[i]);
     for (int64_t j = 0; j < k; ++j)
       for (size_t i = 0; i < I; ++i) {
-        double z = double{xb[j * inner + static_cast<int64_t>(i)]} - mx[i];
-        yb[j * inner + static_cast<int64_t>(i)] = static_cast<float>(log ? z - std::log(sum[i]) : std::exp(z) / sum[i]);
+        auto e = j * inner + static_cast<int64_t>(i);
+        yb[e] = softmax_value(xb[e], mx[i], sum[i], log ? std::log(sum[i]) : 0.0, log);
       }
   }
 }
@@ -41,12 +43,12 @@ void softmax_backward(const float* y, const float* gy, int64_t outer, int64_t k,
     for (int64_t j = 0; j < k; ++j)
       for (size_t i = 0; i < I; ++i) {
         int64_t e = base + j * inner + static_cast<int64_t>(i);
-        dot[i] += log ? double{gy[e]} : double{gy[e]} * y[e];
+        dot[i] += softmax_dot_term(y[e], gy[e], log);
       }
     for (int64_t j = 0; j < k; ++j)
       for (size_t i = 0; i < I; ++i) {
         int64_t e = base + j * inner + static_cast<int64_t>(i);
-        gx[e] = static_cast<float>(log ? gy[e] - std::exp(double{y[e]}) * dot[i] : y[e] * (gy[e] - dot[i]));
+        gx[e] = softmax_grad(y[e], gy[e], dot[i], log);
       }
   }
 }
@@ -64,17 +66,12 @@ int64_t cross_entropy_forward(const float* logits, const int32_t* labels, int64_
       sum_x += row[j];
     }
     double se = 0.0;
-    for (int64_t j = 0; j < k; ++j) se += std::exp(row[j] - mx);
+    for (int64_t j = 0; j < k; ++j) se += exp_shifted(row[j], mx);
     double lse = mx + std::log(se);
     int32_t y = labels[r];
-    // −log p[j] = lse − x[j]
-    total += (1.0 - eps) * (lse - row[y]) + eps * (lse - sum_x / static_cast<double>(k));
-    if (grad) {
-      for (int64_t j = 0; j < k; ++j) {
-        double target = (j == y ? 1.0 - eps : 0.0) + eps / static_cast<double>(k);
-        grad[r * k + j] = static_cast<float>((std::exp(row[j] - lse) - target) * inv_n);
-      }
-    }
+    total += cross_entropy_row_loss(lse, row[y], sum_x, k, eps);
+    if (grad)
+      for (int64_t j = 0; j < k; ++j) grad[r * k + j] = cross_entropy_grad(row[j], lse, j == y, k, eps, inv_n);
   }
   *loss = static_cast<float>(total * inv_n);
   return -1;

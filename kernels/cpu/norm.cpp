@@ -4,8 +4,9 @@
 // (20 B/elem); about 5 flops per element per pass.
 #include "kernels/cpu/norm.h"
 
-#include <cmath>
 #include <vector>
+
+#include "kernels/norm_math.h"
 
 namespace lowbit::cpu {
 
@@ -13,7 +14,7 @@ namespace {
 
 std::vector<double> inv_std(const float* var, int64_t channels, float eps) {
   std::vector<double> r(static_cast<size_t>(channels));
-  for (int64_t c = 0; c < channels; ++c) r[static_cast<size_t>(c)] = 1.0 / std::sqrt(double{var[c]} + double{eps});
+  for (int64_t c = 0; c < channels; ++c) r[static_cast<size_t>(c)] = bn_inv_std(var[c], eps);
   return r;
 }
 
@@ -42,13 +43,12 @@ void batch_norm_forward(const float* x, int64_t rows, int64_t channels, const fl
   std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
   std::vector<double> is = inv_std(var, channels, eps);
   for (int64_t c = 0; c < channels; ++c) {
-    double s = is[static_cast<size_t>(c)] * (gamma ? gamma[c] : 1.0);
-    scale[static_cast<size_t>(c)] = static_cast<float>(s);
-    shift[static_cast<size_t>(c)] = static_cast<float>((beta ? beta[c] : 0.0) - mean[c] * s);
+    auto k = static_cast<size_t>(c);
+    bn_scale_shift(mean[c], is[k], gamma ? gamma + c : nullptr, beta ? beta + c : nullptr, scale[k], shift[k]);
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < channels; ++c)
-      y[r * channels + c] = x[r * channels + c] * scale[static_cast<size_t>(c)] + shift[static_cast<size_t>(c)];
+      y[r * channels + c] = bn_normalize(x[r * channels + c], scale[static_cast<size_t>(c)], shift[static_cast<size_t>(c)]);
 }
 
 void batch_norm_backward(const float* x, const float* gy, int64_t rows, int64_t channels, const float* mean,
@@ -62,7 +62,7 @@ void batch_norm_backward(const float* x, const float* gy, int64_t rows, int64_t 
       auto k = static_cast<size_t>(c);
       double g = gy[r * channels + c];
       sum_g[k] += g;
-      sum_gx[k] += g * (x[r * channels + c] - mean[c]) * is[k];
+      sum_gx[k] += bn_grad_xhat_term(g, x[r * channels + c], mean[c], is[k]);
     }
   for (int64_t c = 0; c < channels; ++c) {
     if (gbeta) gbeta[c] = static_cast<float>(sum_g[static_cast<size_t>(c)]);
@@ -73,13 +73,8 @@ void batch_norm_backward(const float* x, const float* gy, int64_t rows, int64_t 
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < channels; ++c) {
       auto k = static_cast<size_t>(c);
-      double a = (gamma ? gamma[c] : 1.0) * is[k];
-      double g = gy[r * channels + c];
-      if (training) {
-        double xhat = (x[r * channels + c] - mean[c]) * is[k];
-        g -= (sum_g[k] + xhat * sum_gx[k]) * inv_rows;
-      }
-      gx[r * channels + c] = static_cast<float>(a * g);
+      gx[r * channels + c] = bn_grad_x(x[r * channels + c], gy[r * channels + c], mean[c], is[k],
+                                       gamma ? gamma + c : nullptr, sum_g[k], sum_gx[k], inv_rows, training);
     }
 }
 

@@ -5,42 +5,27 @@
 #include "kernels/cpu/pool.h"
 
 #include <algorithm>
-#include <cmath>
 #include <vector>
 
 namespace lowbit::cpu {
 
 namespace {
 
-// Window rows/cols clipped to the image: [lo, hi).
-struct Window {
-  int64_t y0, y1, x0, x1;
-  int64_t inside() const { return (y1 - y0) * (x1 - x0); }
-};
-
-Window window_at(const PoolGeometry& g, int64_t oy, int64_t ox) {
-  int64_t ys = oy * g.sh - g.ph, xs = ox * g.sw - g.pw;
-  return {std::max<int64_t>(ys, 0), std::min(ys + g.kh, g.h), std::max<int64_t>(xs, 0), std::min(xs + g.kw, g.w)};
-}
-
-// Calls body(b, oy, ox, window, out_offset) for every output pixel.
+// Calls body(b, window, out_offset) for every output pixel.
 template <typename Body>
 void for_each_window(const PoolGeometry& g, Body body) {
   for (int64_t b = 0; b < g.n; ++b)
     for (int64_t oy = 0; oy < g.oh; ++oy)
-      for (int64_t ox = 0; ox < g.ow; ++ox) body(b, window_at(g, oy, ox), ((b * g.oh + oy) * g.ow + ox) * g.c);
-}
-
-float avg_divisor(const PoolGeometry& g, const Window& win, bool count_include_pad) {
-  return static_cast<float>(count_include_pad ? g.kh * g.kw : win.inside());
+      for (int64_t ox = 0; ox < g.ow; ++ox) body(b, pool_window_at(g, oy, ox), ((b * g.oh + oy) * g.ow + ox) * g.c);
 }
 
 }  // namespace
 
 void max_pool2d_forward(const float* x, const PoolGeometry& g, float* y, int32_t* arg) {
-  for_each_window(g, [&](int64_t b, const Window& win, int64_t out) {
+  for_each_window(g, [&](int64_t b, const PoolWindow& win, int64_t out) {
     float* yo = y + out;
     int32_t* ao = arg + out;
+    std::fill(yo, yo + g.c, 0.f);  // read by max_pool_takes before the first cell (ignored: arg < 0)
     std::fill(ao, ao + g.c, -1);
     for (int64_t iy = win.y0; iy < win.y1; ++iy)
       for (int64_t ix = win.x0; ix < win.x1; ++ix) {
@@ -48,8 +33,7 @@ void max_pool2d_forward(const float* x, const PoolGeometry& g, float* y, int32_t
         auto cell = static_cast<int32_t>(iy * g.w + ix);
         for (int64_t c = 0; c < g.c; ++c) {
           float v = xi[c];
-          // Strictly greater keeps the first maximum; a NaN replaces a number and then stays.
-          if (ao[c] < 0 || v > yo[c] || (std::isnan(v) && !std::isnan(yo[c]))) {
+          if (max_pool_takes(v, yo[c], ao[c] < 0)) {
             yo[c] = v;
             ao[c] = cell;
           }
@@ -61,29 +45,29 @@ void max_pool2d_forward(const float* x, const PoolGeometry& g, float* y, int32_t
 void max_pool2d_backward(const float* gy, const int32_t* arg, const PoolGeometry& g, float* gx) {
   std::fill(gx, gx + g.n * g.h * g.w * g.c, 0.f);
   int64_t plane = g.h * g.w * g.c;
-  for_each_window(g, [&](int64_t b, const Window&, int64_t out) {
+  for_each_window(g, [&](int64_t b, const PoolWindow&, int64_t out) {
     for (int64_t c = 0; c < g.c; ++c) gx[b * plane + arg[out + c] * g.c + c] += gy[out + c];
   });
 }
 
 void avg_pool2d_forward(const float* x, const PoolGeometry& g, bool count_include_pad, float* y) {
   std::vector<double> acc(static_cast<size_t>(g.c));
-  for_each_window(g, [&](int64_t b, const Window& win, int64_t out) {
+  for_each_window(g, [&](int64_t b, const PoolWindow& win, int64_t out) {
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int64_t iy = win.y0; iy < win.y1; ++iy)
       for (int64_t ix = win.x0; ix < win.x1; ++ix) {
         const float* xi = x + ((b * g.h + iy) * g.w + ix) * g.c;
         for (int64_t c = 0; c < g.c; ++c) acc[static_cast<size_t>(c)] += xi[c];
       }
-    double inv = 1.0 / avg_divisor(g, win, count_include_pad);
+    double inv = 1.0 / avg_pool_divisor(g, win, count_include_pad);
     for (int64_t c = 0; c < g.c; ++c) y[out + c] = static_cast<float>(acc[static_cast<size_t>(c)] * inv);
   });
 }
 
 void avg_pool2d_backward(const float* gy, const PoolGeometry& g, bool count_include_pad, float* gx) {
   std::fill(gx, gx + g.n * g.h * g.w * g.c, 0.f);
-  for_each_window(g, [&](int64_t b, const Window& win, int64_t out) {
-    float inv = 1.f / avg_divisor(g, win, count_include_pad);
+  for_each_window(g, [&](int64_t b, const PoolWindow& win, int64_t out) {
+    float inv = avg_pool_inv_divisor(g, win, count_include_pad);
     for (int64_t iy = win.y0; iy < win.y1; ++iy)
       for (int64_t ix = win.x0; ix < win.x1; ++ix) {
         float* gi = gx + ((b * g.h + iy) * g.w + ix) * g.c;

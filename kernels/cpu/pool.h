@@ -6,13 +6,11 @@
 
 #include <cstdint>
 
+#include "kernels/pool_math.h"
+
 namespace lowbit::cpu {
 
-struct PoolGeometry {
-  int64_t n, h, w, c;     // input [N, H, W, C]
-  int64_t oh, ow;         // output [N, OH, OW, C]
-  int64_t kh, kw, sh, sw, ph, pw;
-};
+using lowbit::PoolGeometry;  // kernels/pool_math.h
 
 // y = window maximum; arg = iy·W + ix of the first maximum (row-major window order; a NaN wins
 // and stays), per output element.

@@ -1,10 +1,12 @@
 // CPU reductions: one pass over the input in order, each element added into its output slot
-// (found from the output strides). Memory-bound: 4 bytes read per element.
+// (found from the output strides); max/min combine (value, index) pairs with the rule of
+// kernels/reduce_math.h, shared with the CUDA kernels. Memory-bound: 4 bytes read per element.
 #include "kernels/cpu/reduce.h"
 
-#include <cmath>
 #include <limits>
 #include <vector>
+
+#include "kernels/reduce_math.h"
 
 namespace lowbit::cpu {
 
@@ -12,12 +14,9 @@ void reduce(ReduceOp op, const float* x, const int64_t* shape, int64_t rank, con
             int64_t out_numel, int64_t* arg) {
   int64_t total = 1;
   for (int64_t i = 0; i < rank; ++i) total *= shape[i];
-  std::vector<double> acc(static_cast<size_t>(out_numel));
-  std::vector<int64_t> best(static_cast<size_t>(out_numel), -1);
-  double init = op == ReduceOp::sum ? 0.0
-                : op == ReduceOp::max ? -std::numeric_limits<double>::infinity()
-                                      : std::numeric_limits<double>::infinity();
-  for (auto& a : acc) a = init;
+  const bool sum = op == ReduceOp::sum, max = op == ReduceOp::max;
+  std::vector<double> acc(sum ? static_cast<size_t>(out_numel) : 0, 0.0);
+  std::vector<ExtremePair> ext(sum ? 0 : static_cast<size_t>(out_numel), extreme_identity());
 
   int64_t inner = rank ? shape[rank - 1] : 1;
   int64_t inner_stride = rank ? out_strides[rank - 1] : 0;
@@ -27,25 +26,24 @@ void reduce(ReduceOp op, const float* x, const int64_t* shape, int64_t rank, con
     for (int64_t d = 0; d + 1 < rank; ++d) base += idx[static_cast<size_t>(d)] * out_strides[d];
     for (int64_t i = 0; i < inner; ++i) {
       size_t o = static_cast<size_t>(base + i * inner_stride);
-      double v = x[flat + i];
-      if (op == ReduceOp::sum) {
-        acc[o] += v;
-      } else if (best[o] < 0 || std::isnan(v) ||
-                 (!std::isnan(acc[o]) && (op == ReduceOp::max ? v > acc[o] : v < acc[o]))) {
-        if (best[o] < 0 || !std::isnan(acc[o])) {  // NaN propagates; the first NaN wins
-          acc[o] = v;
-          best[o] = flat + i;
-        }
-      }
+      if (sum)
+        acc[o] += x[flat + i];
+      else
+        ext[o] = extreme_combine(ext[o], {x[flat + i], flat + i}, max);
     }
     for (int64_t d = rank - 2; d >= 0; --d) {
       if (++idx[static_cast<size_t>(d)] < shape[d]) break;
       idx[static_cast<size_t>(d)] = 0;
     }
   }
+  const float empty = max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
   for (int64_t o = 0; o < out_numel; ++o) {
-    out[o] = static_cast<float>(acc[static_cast<size_t>(o)]);
-    if (arg) arg[o] = best[static_cast<size_t>(o)];
+    auto k = static_cast<size_t>(o);
+    if (sum)
+      out[o] = static_cast<float>(acc[k]);
+    else
+      out[o] = ext[k].i < 0 ? empty : ext[k].v;  // no element (an empty axis): -inf / +inf, arg -1
+    if (arg) arg[o] = sum ? -1 : ext[k].i;
   }
 }
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/shape_math.h"
+
 namespace lowbit::cpu {
 
 void copy_box(const void* src, const int64_t* src_shape, const int64_t* src_origin, void* dst,
@@ -19,17 +21,10 @@ void copy_box(const void* src, const int64_t* src_shape, const int64_t* src_orig
   }
   for (int64_t i = 0; i < rank; ++i)
     if (box[i] == 0) return;
-  // Row-major strides in elements.
-  std::vector<int64_t> ss(static_cast<size_t>(rank), 1), ds(static_cast<size_t>(rank), 1);
-  for (int64_t i = rank - 2; i >= 0; --i) {
-    ss[static_cast<size_t>(i)] = ss[static_cast<size_t>(i + 1)] * src_shape[i + 1];
-    ds[static_cast<size_t>(i)] = ds[static_cast<size_t>(i + 1)] * dst_shape[i + 1];
-  }
-  int64_t s_off = 0, d_off = 0;
-  for (int64_t i = 0; i < rank; ++i) {
-    s_off += src_origin[i] * ss[static_cast<size_t>(i)];
-    d_off += dst_origin[i] * ds[static_cast<size_t>(i)];
-  }
+  std::vector<int64_t> ss(static_cast<size_t>(rank)), ds(static_cast<size_t>(rank));
+  row_major_strides(src_shape, rank, ss.data());
+  row_major_strides(dst_shape, rank, ds.data());
+  int64_t s_off = flat_offset(src_origin, ss.data(), rank), d_off = flat_offset(dst_origin, ds.data(), rank);
   auto row_bytes = static_cast<size_t>(box[rank - 1] * elem_size);
   std::vector<int64_t> idx(static_cast<size_t>(rank), 0);  // position within the box (outer axes)
   while (true) {

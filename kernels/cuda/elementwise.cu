@@ -114,16 +114,16 @@ __global__ void unary_backward_kernel(const float* __restrict__ x, const float* 
     for (int64_t i = thread_index(); i < n4; i += grid_stride()) {
       const float4 xv = x4[i], yv = y4[i], gv = g4[i];
       float4 r;
-      r.x = gv.x * unary_derivative(OP, xv.x, yv.x, a, b);
-      r.y = gv.y * unary_derivative(OP, xv.y, yv.y, a, b);
-      r.z = gv.z * unary_derivative(OP, xv.z, yv.z, a, b);
-      r.w = gv.w * unary_derivative(OP, xv.w, yv.w, a, b);
+      r.x = unary_grad(OP, xv.x, yv.x, gv.x, a, b);
+      r.y = unary_grad(OP, xv.y, yv.y, gv.y, a, b);
+      r.z = unary_grad(OP, xv.z, yv.z, gv.z, a, b);
+      r.w = unary_grad(OP, xv.w, yv.w, gv.w, a, b);
       o4[i] = r;
     }
     start = n4 * 4;
   }
   for (int64_t i = start + thread_index(); i < n; i += grid_stride())
-    gx[i] = gy[i] * unary_derivative(OP, x[i], y ? y[i] : 0.f, a, b);
+    gx[i] = unary_grad(OP, x[i], y ? y[i] : 0.f, gy[i], a, b);
 }
 
 // ---------------------------------------------------------------- broadcast layout (host)

@@ -3,10 +3,12 @@
 // (two-pass deterministic column reduction in double, kernels/cuda/column_reduce.cuh).
 // Napkin math (f32): bias add reads and writes y = 8 B/elem; column sums read g once = 4 B/elem.
 // Both are memory-bound: at ~3 TB/s, 1 M elements take ~3 µs (bias add) and ~1.5 µs (sums).
+// The per-element formulas are kernels/gemm_math.h, shared with kernels/cpu/gemm.cpp.
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/column_reduce.cuh"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/gemm.h"
+#include "kernels/gemm_math.h"
 
 namespace lowbit::cuda {
 
@@ -17,7 +19,7 @@ __global__ void add_row_bias_kernel(float* y, int64_t ldy, const float* bias, in
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int64_t r = i / cols, c = i - r * cols;
-    y[r * ldy + c] += bias[c];
+    y[r * ldy + c] = bias_add(y[r * ldy + c], bias[c]);
   }
 }
 
@@ -31,7 +33,7 @@ struct StoreSum {
   float* out;
   bool accumulate;
   __device__ void operator()(int64_t c, const double (&s)[1]) const {
-    out[c] = accumulate ? static_cast<float>(double{out[c]} + s[0]) : static_cast<float>(s[0]);
+    out[c] = column_sum_value(s[0], accumulate ? out[c] : 0.f, accumulate);
   }
 };
 

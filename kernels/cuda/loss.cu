@@ -1,5 +1,6 @@
 // CUDA softmax and cross-entropy (kernels/cuda/loss.h), mirroring kernels/cpu/loss.cpp's math
-// (f32 max, double exp-sums and dot products, the same final expressions).
+// (f32 max, double exp-sums and dot products; the per-element expressions are kernels/loss_math.h,
+// shared with the CPU loops).
 //   softmax, inner == 1 (the usual last axis): one warp per row, lanes stride over K; three
 //     sweeps (max, exp-sum, write) — the row stays in L1/L2 after the first.
 //   softmax, inner > 1: one thread per (outer, inner) column, looping over K; a warp reads 32
@@ -16,6 +17,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/loss.h"
+#include "kernels/loss_math.h"
 
 namespace lowbit::cuda {
 
@@ -46,13 +48,10 @@ __global__ void softmax_rows_kernel(const float* x, int64_t rows, int64_t k, boo
     for (int64_t j = lane; j < k; j += 32) mx = fmaxf(mx, xr[j]);
     mx = warp_max(mx);
     double sum = 0.0;
-    for (int64_t j = lane; j < k; j += 32) sum += exp(double{xr[j]} - mx);
+    for (int64_t j = lane; j < k; j += 32) sum += exp_shifted(xr[j], mx);
     sum = warp_sum(sum);
     const double log_sum = log ? ::log(sum) : 0.0;
-    for (int64_t j = lane; j < k; j += 32) {
-      double z = double{xr[j]} - mx;
-      yr[j] = static_cast<float>(log ? z - log_sum : exp(z) / sum);
-    }
+    for (int64_t j = lane; j < k; j += 32) yr[j] = softmax_value(xr[j], mx, sum, log_sum, log);
   }
 }
 
@@ -66,17 +65,10 @@ __global__ void softmax_cols_kernel(const float* x, int64_t outer, int64_t k, in
     float mx = -INFINITY;
     for (int64_t j = 0; j < k; ++j) mx = fmaxf(mx, xc[j * inner]);
     double sum = 0.0;
-    for (int64_t j = 0; j < k; ++j) sum += exp(double{xc[j * inner]} - mx);
+    for (int64_t j = 0; j < k; ++j) sum += exp_shifted(xc[j * inner], mx);
     const double log_sum = log ? ::log(sum) : 0.0;
-    for (int64_t j = 0; j < k; ++j) {
-      double z = double{xc[j * inner]} - mx;
-      yc[j * inner] = static_cast<float>(log ? z - log_sum : exp(z) / sum);
-    }
+    for (int64_t j = 0; j < k; ++j) yc[j * inner] = softmax_value(xc[j * inner], mx, sum, log_sum, log);
   }
-}
-
-__device__ float softmax_grad(float y, float gy, double dot, bool log) {
-  return static_cast<float>(log ? gy - exp(double{y}) * dot : y * (gy - dot));
 }
 
 __global__ void softmax_back_rows_kernel(const float* y, const float* gy, int64_t rows, int64_t k, bool log,
@@ -85,7 +77,7 @@ __global__ void softmax_back_rows_kernel(const float* y, const float* gy, int64_
   for (int64_t r = first_row(); r < rows; r += row_step()) {
     const int64_t base = r * k;
     double dot = 0.0;
-    for (int64_t j = lane; j < k; j += 32) dot += log ? double{gy[base + j]} : double{gy[base + j]} * y[base + j];
+    for (int64_t j = lane; j < k; j += 32) dot += softmax_dot_term(y[base + j], gy[base + j], log);
     dot = warp_sum(dot);
     for (int64_t j = lane; j < k; j += 32) gx[base + j] = softmax_grad(y[base + j], gy[base + j], dot, log);
   }
@@ -101,7 +93,7 @@ __global__ void softmax_back_cols_kernel(const float* y, const float* gy, int64_
     double dot = 0.0;
     for (int64_t j = 0; j < k; ++j) {
       int64_t e = base + j * inner;
-      dot += log ? double{gy[e]} : double{gy[e]} * y[e];
+      dot += softmax_dot_term(y[e], gy[e], log);
     }
     for (int64_t j = 0; j < k; ++j) {
       int64_t e = base + j * inner;
@@ -129,16 +121,12 @@ __global__ void cross_entropy_rows_kernel(const float* logits, const int32_t* la
     for (int off = 16; off > 0; off >>= 1) mx = fmax(mx, __shfl_xor_sync(0xffffffffu, mx, off));
     sum_x = warp_sum(sum_x);
     double se = 0.0;
-    for (int64_t j = lane; j < k; j += 32) se += exp(row[j] - mx);
+    for (int64_t j = lane; j < k; j += 32) se += exp_shifted(row[j], mx);
     se = warp_sum(se);
     const double lse = mx + ::log(se);
-    if (lane == 0)
-      row_loss[r] = (1.0 - eps) * (lse - row[label]) + eps * (lse - sum_x / static_cast<double>(k));
+    if (lane == 0) row_loss[r] = cross_entropy_row_loss(lse, row[label], sum_x, k, eps);
     if (grad)
-      for (int64_t j = lane; j < k; j += 32) {
-        double target = (j == label ? 1.0 - eps : 0.0) + eps / static_cast<double>(k);
-        grad[r * k + j] = static_cast<float>((exp(row[j] - lse) - target) * inv_n);
-      }
+      for (int64_t j = lane; j < k; j += 32) grad[r * k + j] = cross_entropy_grad(row[j], lse, j == label, k, eps, inv_n);
   }
 }
 

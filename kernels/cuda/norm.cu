@@ -6,6 +6,7 @@
 //   forward:  per-channel scale/shift (double, rounded to f32 as on the CPU), then one
 //             elementwise pass y = x·scale + shift with round-to-nearest mul and add (no FMA
 //             contraction, bit-identical to the CPU).
+// The per-channel and per-element formulas are kernels/norm_math.h, shared with the CPU loops.
 //   backward: one reduction pass for Σgy and Σgy·xhat, then one elementwise pass for gx.
 // Napkin math (f32): stats read x twice = 8 B/elem; forward reads x, writes y = 8 B/elem;
 // backward reads x, gy twice and writes gx = 20 B/elem. Memory-bound (a few flops per element,
@@ -14,6 +15,7 @@
 #include "kernels/cuda/column_reduce.cuh"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/norm.h"
+#include "kernels/norm_math.h"
 
 namespace lowbit::cuda {
 
@@ -67,21 +69,18 @@ struct FinishVar {
   __device__ void operator()(int64_t c, const double (&s)[1]) const { var[c] = static_cast<float>(s[0] * inv_rows); }
 };
 
-__device__ double inv_std(const float* var, int64_t c, float eps) { return 1.0 / sqrt(double{var[c]} + double{eps}); }
-
 __global__ void scale_shift_kernel(int64_t channels, const float* mean, const float* var, float eps,
                                    const float* gamma, const float* beta, float* scale, float* shift) {
   for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    double s = inv_std(var, c, eps) * (gamma ? double{gamma[c]} : 1.0);
-    scale[c] = static_cast<float>(s);
-    shift[c] = static_cast<float>((beta ? double{beta[c]} : 0.0) - mean[c] * s);
+    bn_scale_shift(mean[c], bn_inv_std(var[c], eps), gamma ? gamma + c : nullptr, beta ? beta + c : nullptr, scale[c],
+                   shift[c]);
   }
 }
 
 __global__ void normalize_kernel(const float* x, int64_t n, int64_t channels, const float* scale, const float* shift,
                                  float* y) {
-  for_each_elem(n, channels, [&](int64_t i, int64_t c) { y[i] = __fadd_rn(__fmul_rn(x[i], scale[c]), shift[c]); });
+  for_each_elem(n, channels, [&](int64_t i, int64_t c) { y[i] = bn_normalize(x[i], scale[c], shift[c]); });
 }
 
 struct LoadGrad {
@@ -94,7 +93,7 @@ struct LoadGrad {
     int64_t e = r * channels + c;
     double g = gy[e];
     acc[0] += g;
-    acc[1] += g * static_cast<double>(__fsub_rn(x[e], mean[c])) * is[c];
+    acc[1] += bn_grad_xhat_term(g, x[e], mean[c], is[c]);
   }
 };
 struct FinishGrad {
@@ -112,20 +111,15 @@ struct FinishGrad {
 __global__ void inv_std_kernel(int64_t channels, const float* var, float eps, double* is) {
   for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < channels;
        c += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    is[c] = inv_std(var, c, eps);
+    is[c] = bn_inv_std(var[c], eps);
 }
 
 __global__ void grad_x_kernel(const float* x, const float* gy, int64_t n, int64_t channels, const float* mean,
                               const double* is, const float* gamma, const double* sums, double inv_rows,
                               bool training, float* gx) {
   for_each_elem(n, channels, [&](int64_t i, int64_t c) {
-    double a = (gamma ? double{gamma[c]} : 1.0) * is[c];
-    double g = gy[i];
-    if (training) {
-      double xhat = static_cast<double>(__fsub_rn(x[i], mean[c])) * is[c];
-      g -= (sums[2 * c] + xhat * sums[2 * c + 1]) * inv_rows;
-    }
-    gx[i] = static_cast<float>(a * g);
+    gx[i] = bn_grad_x(x[i], gy[i], mean[c], is[c], gamma ? gamma + c : nullptr, sums[2 * c], sums[2 * c + 1], inv_rows,
+                      training);
   });
 }
 

@@ -4,13 +4,15 @@
 // it in ascending (oy, ox) order — the order in which the CPU loop adds into it — so results
 // match the CPU bit for bit, with no atomics. Sums are exact mirrors of kernels/cpu/pool.cpp
 // (double window sums for avg forward, f32 adds of gy·(1/divisor) for avg backward, rounded
-// mul/add without FMA contraction).
+// mul/add without FMA contraction). Window bounds, divisor and the first-max/NaN rule are
+// kernels/pool_math.h, shared with the CPU loops.
 // Napkin math (f32): forward reads each input cell kh·kw/(sh·sw) times (≈1 for stride = kernel,
 // 2.25 for 3x3/s2; L1/L2 absorbs the repeats) and writes 4 B (+4 B argmax) per output; backward
 // reads gy (+arg) per covering window and writes gx once (4 B). Memory-bound.
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/pool.h"
+#include "kernels/pool_math.h"
 
 namespace lowbit::cuda {
 
@@ -22,25 +24,23 @@ constexpr int kThreads = 256;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
-struct Window {  // window rows/cols clipped to the image: [y0, y1) x [x0, x1)
-  int64_t y0, y1, x0, x1;
-};
-
-__device__ Window window_at(const PoolGeometry& g, int64_t oy, int64_t ox) {
-  int64_t ys = oy * g.sh - g.ph, xs = ox * g.sw - g.pw;
-  return {ys > 0 ? ys : 0, ys + g.kh < g.h ? ys + g.kh : g.h, xs > 0 ? xs : 0, xs + g.kw < g.w ? xs + g.kw : g.w};
-}
-
-__device__ float avg_divisor(const PoolGeometry& g, const Window& w, bool count_include_pad) {
-  return static_cast<float>(count_include_pad ? g.kh * g.kw : (w.y1 - w.y0) * (w.x1 - w.x0));
-}
-
 // Output windows [lo, hi) along one axis that cover input position i (stride s, pad p, kernel k).
 __device__ void covering(int64_t i, int64_t k, int64_t s, int64_t p, int64_t out, int64_t& lo, int64_t& hi) {
   int64_t t = i + p - k + 1;  // first window start that still reaches i, in padded coordinates
   lo = t <= 0 ? 0 : (t + s - 1) / s;
   hi = (i + p) / s + 1;
   if (hi > out) hi = out;
+}
+
+// The output windows [oy0, oy1) x [ox0, ox1) that cover input cell (iy, ix).
+struct Covering {
+  int64_t oy0, oy1, ox0, ox1;
+};
+__device__ Covering covering_windows(const PoolGeometry& g, int64_t iy, int64_t ix) {
+  Covering r;
+  covering(iy, g.kh, g.sh, g.ph, g.oh, r.oy0, r.oy1);
+  covering(ix, g.kw, g.sw, g.pw, g.ow, r.ox0, r.ox1);
+  return r;
 }
 
 // Splits an NHWC linear index into (b, y, x, c).
@@ -58,14 +58,13 @@ __global__ void max_forward_kernel(const float* x, PoolGeometry g, float* y, int
   LOWBIT_GRID_STRIDE(o, n) {
     int64_t b, oy, ox, c;
     split(o, g.oh, g.ow, g.c, b, oy, ox, c);
-    Window win = window_at(g, oy, ox);
+    PoolWindow win = pool_window_at(g, oy, ox);
     float best = 0.f;
     int32_t best_cell = -1;
     for (int64_t iy = win.y0; iy < win.y1; ++iy)
       for (int64_t ix = win.x0; ix < win.x1; ++ix) {
         float v = x[((b * g.h + iy) * g.w + ix) * g.c + c];
-        // Strictly greater keeps the first maximum; a NaN replaces a number and then stays.
-        if (best_cell < 0 || v > best || (isnan(v) && !isnan(best))) {
+        if (max_pool_takes(v, best, best_cell < 0)) {
           best = v;
           best_cell = static_cast<int32_t>(iy * g.w + ix);
         }
@@ -80,13 +79,11 @@ __global__ void max_backward_kernel(const float* gy, const int32_t* arg, PoolGeo
   LOWBIT_GRID_STRIDE(i, n) {
     int64_t b, iy, ix, c;
     split(i, g.h, g.w, g.c, b, iy, ix, c);
-    int64_t oy0, oy1, ox0, ox1;
-    covering(iy, g.kh, g.sh, g.ph, g.oh, oy0, oy1);
-    covering(ix, g.kw, g.sw, g.pw, g.ow, ox0, ox1);
+    const Covering cov = covering_windows(g, iy, ix);
     const auto cell = static_cast<int32_t>(iy * g.w + ix);
     float acc = 0.f;
-    for (int64_t oy = oy0; oy < oy1; ++oy)
-      for (int64_t ox = ox0; ox < ox1; ++ox) {
+    for (int64_t oy = cov.oy0; oy < cov.oy1; ++oy)
+      for (int64_t ox = cov.ox0; ox < cov.ox1; ++ox) {
         int64_t o = ((b * g.oh + oy) * g.ow + ox) * g.c + c;
         if (arg[o] == cell) acc = __fadd_rn(acc, gy[o]);
       }
@@ -99,11 +96,11 @@ __global__ void avg_forward_kernel(const float* x, PoolGeometry g, bool count_in
   LOWBIT_GRID_STRIDE(o, n) {
     int64_t b, oy, ox, c;
     split(o, g.oh, g.ow, g.c, b, oy, ox, c);
-    Window win = window_at(g, oy, ox);
+    PoolWindow win = pool_window_at(g, oy, ox);
     double acc = 0.0;
     for (int64_t iy = win.y0; iy < win.y1; ++iy)
       for (int64_t ix = win.x0; ix < win.x1; ++ix) acc += x[((b * g.h + iy) * g.w + ix) * g.c + c];
-    double inv = 1.0 / avg_divisor(g, win, count_include_pad);
+    double inv = 1.0 / avg_pool_divisor(g, win, count_include_pad);
     y[o] = static_cast<float>(acc * inv);
   }
 }
@@ -113,14 +110,12 @@ __global__ void avg_backward_kernel(const float* gy, PoolGeometry g, bool count_
   LOWBIT_GRID_STRIDE(i, n) {
     int64_t b, iy, ix, c;
     split(i, g.h, g.w, g.c, b, iy, ix, c);
-    int64_t oy0, oy1, ox0, ox1;
-    covering(iy, g.kh, g.sh, g.ph, g.oh, oy0, oy1);
-    covering(ix, g.kw, g.sw, g.pw, g.ow, ox0, ox1);
+    const Covering cov = covering_windows(g, iy, ix);
     float acc = 0.f;
-    for (int64_t oy = oy0; oy < oy1; ++oy)
-      for (int64_t ox = ox0; ox < ox1; ++ox) {
-        float inv = __fdiv_rn(1.f, avg_divisor(g, window_at(g, oy, ox), count_include_pad));
-        acc = __fadd_rn(acc, __fmul_rn(gy[((b * g.oh + oy) * g.ow + ox) * g.c + c], inv));
+    for (int64_t oy = cov.oy0; oy < cov.oy1; ++oy)
+      for (int64_t ox = cov.ox0; ox < cov.ox1; ++ox) {
+        float inv = avg_pool_inv_divisor(g, pool_window_at(g, oy, ox), count_include_pad);
+        acc = add_rn(acc, mul_rn(gy[((b * g.oh + oy) * g.ow + ox) * g.c + c], inv));
       }
     gx[i] = acc;
   }

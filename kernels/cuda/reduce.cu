@@ -1,8 +1,9 @@
 // CUDA reductions (sum / max / min with arg) of contiguous f32 data over any set of axes, plus the
 // max/min backward scatter and the argmax index conversion. Same contract and tie/NaN rules as
 // kernels/cpu/reduce.cpp: sums accumulate in double; max/min keep (value, flat index) pairs and
-// combine them so that the first NaN, else the first extreme element, wins — the combine is
-// associative and commutative, so any order of the parallel reduction gives the CPU's answer.
+// combine them so that the first NaN, else the first extreme element, wins — the combine
+// (kernels/reduce_math.h, shared with the CPU loop) is associative and commutative, so any order
+// of the parallel reduction gives the CPU's answer.
 //
 // Plan (host, no synchronization). Size-1 axes are dropped and adjacent axes that are both kept or
 // both reduced are merged; the contiguous input then looks like one of
@@ -35,6 +36,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/reduce_math.h"
 
 namespace lowbit::cuda {
 
@@ -49,10 +51,7 @@ constexpr int kMaxDims = 8;
 struct SumAcc {
   double v;
 };
-struct ExtAcc {
-  float v;
-  int64_t i;  // flat input index; < 0: no element seen yet
-};
+using ExtAcc = ExtremePair;  // kernels/reduce_math.h
 
 struct SumRed {
   using Acc = SumAcc;
@@ -66,20 +65,9 @@ struct SumRed {
 template <bool MAX>
 struct ExtRed {
   using Acc = ExtAcc;
-  __device__ static Acc identity() { return {0.f, -1}; }
+  __device__ static Acc identity() { return extreme_identity(); }
   // First NaN wins; else the larger (smaller) value; equal values: the smaller index.
-  __device__ static Acc combine(Acc a, Acc b) {
-    if (b.i < 0) return a;
-    if (a.i < 0) return b;
-    const bool an = isnan(a.v), bn = isnan(b.v);
-    if (an || bn) {
-      if (an && bn) return a.i <= b.i ? a : b;
-      return an ? a : b;
-    }
-    if (MAX ? b.v > a.v : b.v < a.v) return b;
-    if (b.v == a.v && b.i < a.i) return b;
-    return a;
-  }
+  __device__ static Acc combine(Acc a, Acc b) { return extreme_combine(a, b, MAX); }
   __device__ static void push(Acc& a, float v, int64_t i) { a = combine(a, Acc{v, i}); }
   __device__ static Acc shfl_down(Acc a, int off) {
     return {__shfl_down_sync(kFull, a.v, off), static_cast<int64_t>(__shfl_down_sync(kFull, static_cast<long long>(a.i), off))};

@@ -10,6 +10,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/shape.h"
+#include "kernels/shape_math.h"
 
 namespace lowbit::cuda {
 
@@ -28,14 +29,10 @@ Dims dims_of(const int64_t* p, int64_t rank) {
   return d;
 }
 
-// Row-major strides (in elements) of a shape.
+// Row-major strides (in elements) of a shape (kernels/shape_math.h).
 Dims strides_of(const int64_t* shape, int64_t rank) {
   Dims s{};
-  int64_t acc = 1;
-  for (int64_t i = rank - 1; i >= 0; --i) {
-    s.v[i] = acc;
-    acc *= shape[i];
-  }
+  row_major_strides(shape, rank, s.v);
   return s;
 }
 
@@ -82,11 +79,7 @@ template <typename T>
 void launch_copy(const void* src, const int64_t* src_shape, const int64_t* src_origin, void* dst,
                  const int64_t* dst_shape, const int64_t* dst_origin, const int64_t* box, int64_t rank, int64_t n) {
   Dims ss = strides_of(src_shape, rank), ds = strides_of(dst_shape, rank);
-  int64_t sb = 0, db = 0;
-  for (int64_t a = 0; a < rank; ++a) {
-    sb += src_origin[a] * ss.v[a];
-    db += dst_origin[a] * ds.v[a];
-  }
+  const int64_t sb = flat_offset(src_origin, ss.v, rank), db = flat_offset(dst_origin, ds.v, rank);
   copy_box_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
       static_cast<const T*>(src), ss, sb, static_cast<T*>(dst), ds, db, dims_of(box, rank), static_cast<int>(rank), n);
   LOWBIT_CUDA_CHECK(cudaGetLastError());
