@@ -1,63 +1,61 @@
 // The training loop as a library: the `lowbit train` command and users' programs both call
-// train(config). It loads the dataset's train and test splits, builds the model by name, runs
-// SGD for the given epochs and evaluates on the test split after each one.
+// train(config, log). It builds the data, the model, the optimizer and the schedule from the
+// config (tools/train/build.h), trains for config.epochs epochs, evaluates on the test split after
+// each one, and, with config.out set, keeps the run folder (tools/train/run_folder.h): config,
+// metrics, curves and a checkpoint after every epoch.
 //
-// Output (to `log`): the effective settings as one JSON line {"settings": {...}} at the start,
-// plain progress lines every log_every steps, and one JSON line of metrics per epoch.
+// Output (to `log`): the effective settings as one JSON line {"settings": {...}}, progress
+// (tools/train/progress.h), and per epoch a summary line and its JSON metrics line.
+//
+// Resuming (config.resume = a run folder): the run continues from its last.safetensors with the
+// model, optimizer state, random streams and metrics history of that checkpoint. Settings other
+// than those may_change_on_resume() allows must equal the run's. Data order and augmentation are
+// functions of (seed, epoch), so with --deterministic (or on the same machine) the resumed run's
+// losses equal those of an uninterrupted run, bit for bit.
+//
+// A NaN or infinite loss (or gradient norm, with grad-clip) stops training with an error naming the
+// epoch and the step; the run folder keeps the last good checkpoint (written after every epoch,
+// and at epoch 0 before training starts).
 #pragma once
 
-#include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "core/device.h"
+#include "tools/train/build.h"
+#include "tools/train/config.h"
+#include "tools/train/metrics.h"
 
 namespace lowbit {
 
-struct TrainConfig {
-  std::string model = "mlp";
-  std::string dataset = "fashion-mnist";
-  std::string data_dir;  // empty: the dataset's default folder
-  int64_t epochs = 1;
-  int64_t batch_size = 64;
-  double lr = 0.05;  // the base learning rate
-  double momentum = 0.9;
-  double weight_decay = 0.0;
-  std::string schedule = "cosine";  // constant, or cosine: lr decays to 0 over the run, per step
-  uint64_t seed = 0;
-  std::string device = "cpu";  // cpu, cuda, cuda:N, auto
-  std::vector<int64_t> hidden = {256};
-  int64_t log_every = 200;  // steps between progress lines; 0: none
-};
-
-struct EpochMetrics {
-  int64_t epoch = 0;  // 1-based
-  double train_loss = 0, train_accuracy = 0;  // means over the epoch's batches / examples
-  double test_loss = 0, test_accuracy = 0;
-  double lr = 0;                 // at the epoch's first step
-  double seconds = 0;            // training time of the epoch (without evaluation)
-  double images_per_second = 0;  // training throughput
-};
-
 struct TrainResult {
-  std::vector<EpochMetrics> epochs;
-  double test_accuracy = 0;  // after the last epoch, in [0, 1]
+  std::vector<EpochMetrics> epochs;  // every finished epoch of the run (a resumed run's earlier ones too)
+  double test_accuracy = 0;          // after the last finished epoch, in [0, 1]
+  bool completed = false;            // reached config.epochs (false: stopped by after_epoch)
+  std::string run_dir;               // config.out
 };
 
-// Throws lowbit::Error naming the field for invalid settings, the file for unreadable data, and
-// the epoch and step when the loss becomes NaN or infinite.
-TrainResult train(const TrainConfig& config, std::ostream& log);
+struct TrainHooks {
+  bool progress_bar = false;  // redraw one progress line (for a terminal) instead of printing lines
+  // Called after each epoch, once its checkpoint is written; false stops the run there, exactly
+  // as if the process had been killed at that point (no final checkpoint).
+  std::function<bool(const EpochMetrics&)> after_epoch;
+};
 
-// "cpu", "cuda", "cuda:N" or "auto" (CUDA when a GPU is present, else CPU). Throws for CUDA in a
-// build without it or on a machine without a GPU.
-Device parse_device(const std::string& name);
-// Known dataset names and the default data folder of one.
+// Throws lowbit::Error naming the setting for invalid settings, the file for unreadable data or
+// a bad checkpoint, and the epoch and step when the loss becomes NaN or infinite.
+TrainResult train(const TrainConfig& config, std::ostream& log, const TrainHooks& hooks = {});
+
+// The settings of the run in `run_dir` (from its last.safetensors), for `--resume`.
+TrainConfig run_config(const std::string& run_dir);
+
+// Known dataset names and the default data folder of one ("" if it has none).
 std::vector<std::string> dataset_names();
 std::string default_data_dir(const std::string& dataset);
 
-// The JSON lines train() prints.
+// {"settings": {...}}: the line train() prints first.
 std::string settings_json(const TrainConfig& config);
-std::string metrics_json(const EpochMetrics& metrics);
 
 }  // namespace lowbit

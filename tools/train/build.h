@@ -1,0 +1,48 @@
+// Turning a TrainConfig into the objects of a run: the device, the data (dataset preset, loaders
+// over the train and test splits), the model (seeded, for the data's image shape), the optimizer
+// with its parameter groups and the learning-rate schedule. train() and evaluate_checkpoint()
+// both build through here, so a checkpoint is always read back into the model it came from.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/data/loader.h"
+#include "core/data/presets.h"
+#include "core/device.h"
+#include "core/optim/optimizer.h"
+#include "core/optim/schedule.h"
+#include "core/random.h"
+#include "layers/module.h"
+#include "tools/train/config.h"
+
+namespace lowbit {
+
+// "cpu", "cuda", "cuda:N" or "auto" (CUDA when a GPU is present, else CPU). Throws for CUDA in a
+// build without it or on a machine without a GPU.
+Device parse_device(const std::string& name);
+
+struct RunData {
+  const data::DatasetPreset* preset = nullptr;
+  int64_t channels = 0, height = 0, width = 0;  // of the images
+  std::unique_ptr<data::DataLoader> train;      // null unless asked for
+  std::unique_ptr<data::DataLoader> test;
+};
+
+// Reads the splits from config.data_dir (already resolved): the training split only when
+// with_train. Loaders honour batch-size, eval-batch-size, seed, limit-train and limit-test.
+RunData load_data(const TrainConfig& config, Device device, bool with_train);
+
+// The zoo's model `config.model` for the data's images and the dataset's classes; draws its
+// initial weights from `gen`.
+std::shared_ptr<Module> build_model(const TrainConfig& config, const RunData& data, Device device, Generator& gen);
+
+// sgd, adam or adamw over the model's parameters: one group "default", or with no-decay-1d the
+// groups "decay" and "no_decay" (biases and 1-d parameters, weight decay 0).
+std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& config, const Module& model);
+
+// The schedule's factor; warm-up (if any) multiplies it.
+std::shared_ptr<const LRSchedule> build_schedule(const TrainConfig& config);
+
+}  // namespace lowbit
