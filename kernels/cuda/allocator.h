@@ -9,8 +9,8 @@
 // once; a second failure throws "CUDA out of memory: asked for N bytes on cuda:D; ...".
 //
 // Stream-ordered safety. All work of the backend runs on one stream per device (the current stream
-// of kernels/cuda/context.h; the legacy stream 0 used by some launchers is ordered with it, as the
-// current stream is a blocking stream). A block freed by the host while kernels using it are still
+// of kernels/cuda/context.h; the legacy stream 0 is ordered with it, as the current stream is a
+// blocking stream). A block freed by the host while kernels using it are still
 // queued is therefore only reused by work queued *later on the same stream*, which runs after them:
 // no event per block is needed. Work on any other stream (user streams, a second stream per device)
 // would break this assumption and must not receive memory from this allocator.

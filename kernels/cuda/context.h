@@ -44,9 +44,9 @@ int current_device();
 
 // The current stream of a device (-1: the current device); one per device, created on first use
 // with cudaStreamCreate, i.e. a *blocking* stream: it is implicitly ordered with the legacy
-// default stream 0, so kernels that some launchers (the quantizers) still put on stream 0 stay in
-// order with everything on the current stream, both ways. Every kernel and library call of the
-// backend runs on it; the caching allocator relies on that single stream (kernels/cuda/allocator.h).
+// default stream 0, so work that code outside the backend puts on stream 0 stays in order with
+// everything on the current stream, both ways. Every kernel and library call of the backend runs
+// on it; the caching allocator relies on that single stream (kernels/cuda/allocator.h).
 cudaStream_t current_stream(int device = -1);
 
 // cuBLAS / cuDNN handles of the current device, bound to its current stream (cublasSetStream /

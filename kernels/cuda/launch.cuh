@@ -1,5 +1,6 @@
-// Launch-shape helpers shared by the elementwise and reduction kernels (kernels/cuda/*.cu only):
-// the SM count of the current device and a grid size for grid-stride loops that fills it.
+// Launch-shape helpers shared by the elementwise, reduction and quantizer kernels (kernels/cuda/*.cu
+// only): the SM count of the current device, a grid size for grid-stride loops that fills it, and
+// the 16-byte alignment test of the float4 paths.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -33,6 +34,11 @@ inline unsigned stride_grid(int64_t work, int block = 256, int per_sm = 8) {
   return static_cast<unsigned>(std::max<int64_t>(1, std::min(want, cap)));
 }
 
-inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
+// True when every given pointer is 16-byte aligned (unused slots: nullptr), so float4 loads and
+// stores may be used on all of them.
+inline bool aligned16(const void* a, const void* b = nullptr, const void* c = nullptr) {
+  const uintptr_t bits = reinterpret_cast<uintptr_t>(a) | reinterpret_cast<uintptr_t>(b) | reinterpret_cast<uintptr_t>(c);
+  return (bits & 15u) == 0;
+}
 
 }  // namespace lowbit::cuda

@@ -1,5 +1,5 @@
 // CUDA kernels of the AQE estimator (kernels/cuda/quant_aqe.cu), as plain C++ declarations.
-// Device pointers; α is read from device memory (nullptr: the hard eval forward). Stream 0.
+// Device pointers; α is read from device memory (nullptr: the hard eval forward). Current stream.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // CUDA kernels of the baseline quantizers (STE/BNN, XNOR-Net weights, DoReFa, PACT), declared as
 // plain C++ so that quant/*.cpp can call them. Every pointer is device memory; launches go to
-// stream 0 and never synchronize the host. Per-element math: kernels/quant/baseline_math.h.
+// the current stream and never synchronize the host. Per-element math: kernels/quant/baseline_math.h.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // DAQ quantizer CUDA kernels (kernels/cuda/quant_daq.cu), as plain C++ declarations. Scalar
 // parameters (l, u) and the standardization statistics live in device memory; nothing
-// synchronizes with the host. Everything runs on stream 0.
+// synchronizes with the host. Everything runs on the current stream.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // CUDA kernels of the SAT quantizers (kernels/cuda/quant_sat.cu), as plain C++ declarations. All
 // pointers are device memory; scalars (M, scale, α_p) are read from device memory, so nothing
-// synchronizes with the host. Launched on stream 0.
+// synchronizes with the host. Launched on the current stream.
 #pragma once
 
 #include <cstdint>
