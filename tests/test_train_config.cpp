@@ -51,6 +51,21 @@ TrainConfig unusual_config() {
   c.deterministic = true;
   c.log_every = 3;
   c.out = "runs/x";
+  c.recipe = "ewgs-cifar10";
+  c.quant = "ewgs";
+  c.w_bits = 2;
+  c.a_bits = 4;
+  c.first_last_bits = 8;
+  c.quant_options = "delta=0.01";
+  c.init_from = "fp.safetensors";
+  c.quant_optimizer = "sgd";
+  c.quant_lr = 1e-3;
+  c.weight_clip = "on";
+  c.ewgs_delta = "hessian";
+  c.ewgs_delta_every = 5;
+  c.ewgs_delta_batches = 2;
+  c.aqe_alpha_start = 0.25;
+  c.aqe_alpha_end = 0.75;
   return c;
 }
 

@@ -1,6 +1,7 @@
 // `lowbit train`: one flag per TrainConfig key (tools/train/config.h), plus --config FILE (the
 // same keys as JSON) and --resume RUN_DIR. Precedence: flags given on the command line, then the
-// config file, then (with --resume) the run's saved settings, then the defaults.
+// config file, then the recipe (--recipe NAME, from the flags or the config file; not reapplied on
+// --resume), then (with --resume) the run's saved settings, then the defaults.
 #include <unistd.h>
 
 #include <iostream>
@@ -8,6 +9,8 @@
 #include "core/error.h"
 #include "models/registry.h"
 #include "tools/lowbit/commands.h"
+#include "quant/quantizer.h"
+#include "tools/train/recipes.h"
 #include "tools/train/run_folder.h"
 #include "tools/train/trainer.h"
 
@@ -88,6 +91,42 @@ void add_flags(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--out", c.out,
                  "run folder: config.json, metrics.jsonl, curves.svg, last/final.safetensors (default: "
                  "runs/<model>-<dataset>-<date>-<time>)");
+  // Quantization.
+  cmd.add_option("--recipe", c.recipe,
+                 "a paper's settings by name (`--recipe list` prints them); flags and --config override single "
+                 "settings. " + recipes_text());
+  cmd.add_option("--quant", c.quant, "quantization method (none, " + joined(quantizer_names()) + ")")
+      ->capture_default_str();
+  cmd.add_option("--w-bits", c.w_bits, "hidden layers' weight bits (32: float)")->capture_default_str();
+  cmd.add_option("--a-bits", c.a_bits, "hidden layers' input-activation bits (32: float)")->capture_default_str();
+  cmd.add_option("--first-last-bits", c.first_last_bits, "first and last layers: 32 float, 8 8-bit weights")
+      ->capture_default_str();
+  cmd.add_option("--quant-options", c.quant_options,
+                 "method options key=value,... (e.g. delta=0.001,output_scale=1)");
+  cmd.add_option("--init-from", c.init_from,
+                 "float checkpoint to start the quantized model from (quantizer parameters may be missing from it, "
+                 "nothing else)");
+  cmd.add_option("--quant-optimizer", c.quant_optimizer, "optimizer of the quantizer parameters: adam or sgd")
+      ->check(CLI::IsMember({"adam", "sgd"}))
+      ->capture_default_str();
+  cmd.add_option("--quant-lr", c.quant_lr, "lr of the quantizer parameters (own group, no weight decay)")
+      ->capture_default_str();
+  cmd.add_option("--weight-clip", c.weight_clip,
+                 "clip quantized layers' weights to [-1, 1] after each step: auto (bnn, xnor, aqe), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  cmd.add_option("--ewgs-delta", c.ewgs_delta, "EWGS delta: fixed (option delta) or hessian (re-estimated)")
+      ->check(CLI::IsMember({"fixed", "hessian"}))
+      ->capture_default_str();
+  cmd.add_option("--ewgs-delta-every", c.ewgs_delta_every,
+                 "hessian: re-estimate before epochs N, 2N, ... (0-based, never before the first)")
+      ->capture_default_str();
+  cmd.add_option("--ewgs-delta-batches", c.ewgs_delta_batches, "hessian: training batches per estimate")
+      ->capture_default_str();
+  cmd.add_option("--aqe-alpha-start", c.aqe_alpha_start,
+                 "AQE alpha at the first epoch, linear per epoch to --aqe-alpha-end (the paper uses a fixed 1/2)")
+      ->capture_default_str();
+  cmd.add_option("--aqe-alpha-end", c.aqe_alpha_end, "AQE alpha at the last epoch")->capture_default_str();
   // --help must show every setting.
   for (const std::string& key : config_keys())
     LOWBIT_CHECK(cmd.get_option_no_throw("--" + key) != nullptr, "lowbit train: no flag for setting '", key, "'");
@@ -106,12 +145,23 @@ std::vector<std::string> given_keys(const CLI::App& cmd) {
 }
 
 int run(const CLI::App& cmd, const TrainFlags& f) {
+  nlohmann::json file = nlohmann::json::object();
+  if (!f.config_file.empty()) file = read_config_file(f.config_file);
+  std::string recipe;
+  if (cmd.get_option("--recipe")->count() > 0) recipe = f.config.recipe;
+  else if (file.contains("recipe") && file["recipe"].is_string()) recipe = file["recipe"].get<std::string>();
+  if (recipe == "list") {
+    std::cout << recipes_text();
+    return 0;
+  }
   TrainConfig base;
   if (!f.resume.empty()) {
     base = run_config(f.resume);
     base.out = f.resume;  // the folder may have moved since the run started
+  } else if (!recipe.empty()) {
+    base = apply_recipe(base, recipe);
   }
-  if (!f.config_file.empty()) base = config_from_json(read_config_file(f.config_file), "config " + f.config_file, base);
+  if (!f.config_file.empty()) base = config_from_json(file, "config " + f.config_file, base);
   TrainConfig c = merge_config(base, f.config, given_keys(cmd));
   c.resume = f.resume;
   if (c.out.empty()) c.out = c.resume.empty() ? default_run_dir(c.model, c.dataset) : c.resume;

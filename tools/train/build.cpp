@@ -6,6 +6,7 @@
 #include "core/optim/param_groups.h"
 #include "core/optim/sgd.h"
 #include "models/registry.h"
+#include "tools/train/quant_setup.h"
 
 namespace lowbit {
 
@@ -62,19 +63,23 @@ std::shared_ptr<Module> build_model(const TrainConfig& c, const RunData& data, D
   mo.hidden = c.hidden;
   mo.width_mult = static_cast<float>(c.width_mult);
   mo.device = device;
+  if (is_quantized(c)) mo.layers = std::make_shared<QuantLayerFactory>(quant_spec(c));
   return make_model(c.model, mo, gen);
 }
 
 std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, const Module& model) {
   std::vector<std::pair<std::string, std::vector<Tensor>>> groups;
   std::vector<float> decay;
+  const NamedParams named = is_quantized(c) ? non_quantizer_parameters(model) : model.named_parameters();
   if (c.no_decay_1d) {
     const WeightDecayExclusions exclude{.biases = true, .one_dimensional = true, .patterns = {}};
-    WeightDecaySplit split = split_weight_decay(model.named_parameters(), exclude);
+    WeightDecaySplit split = split_weight_decay(named, exclude);
     groups = {{"decay", split.decay.params}, {"no_decay", split.no_decay.params}};
     decay = {static_cast<float>(c.weight_decay), 0.f};
   } else {
-    groups = {{"default", model.parameters()}};
+    std::vector<Tensor> params;
+    for (const auto& [name, p] : named) params.push_back(p);
+    groups = {{"default", params}};
     decay = {static_cast<float>(c.weight_decay)};
   }
   const auto lr = static_cast<float>(c.lr);
@@ -94,6 +99,25 @@ std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& c, const Module& m
   else adam = std::make_unique<Adam>();
   for (size_t g = 0; g < groups.size(); ++g)
     adam->add_param_group(groups[g].second, {.lr = lr, .weight_decay = decay[g]}, groups[g].first);
+  return adam;
+}
+
+std::unique_ptr<Optimizer> build_quant_optimizer(const TrainConfig& c, const Module& model) {
+  if (!is_quantized(c)) return nullptr;
+  std::vector<Tensor> params;
+  for (const auto& [name, p] : quantizer_parameters(model)) params.push_back(p);
+  if (params.empty()) return nullptr;
+  const auto lr = static_cast<float>(c.quant_lr);
+  if (c.quant_optimizer == "sgd") {
+    auto sgd = std::make_unique<SGD>();
+    sgd->add_param_group(params, {.lr = lr, .momentum = static_cast<float>(c.momentum), .nesterov = c.nesterov},
+                         "quantizers");
+    return sgd;
+  }
+  LOWBIT_CHECK(c.quant_optimizer == "adam", "train: quant-optimizer must be adam or sgd, got '", c.quant_optimizer,
+               "'");
+  auto adam = std::make_unique<Adam>();
+  adam->add_param_group(params, {.lr = lr}, "quantizers");
   return adam;
 }
 

@@ -38,9 +38,16 @@ RunData load_data(const TrainConfig& config, Device device, bool with_train);
 // initial weights from `gen`.
 std::shared_ptr<Module> build_model(const TrainConfig& config, const RunData& data, Device device, Generator& gen);
 
-// sgd, adam or adamw over the model's parameters: one group "default", or with no-decay-1d the
-// groups "decay" and "no_decay" (biases and 1-d parameters, weight decay 0).
+// The zoo's model built with quantized layers (QuantLayerFactory of quant_spec) when config.quant
+// is not "none".
+// sgd, adam or adamw over the model's parameters (without the quantizers' parameters in a
+// quantized run): one group "default", or with no-decay-1d the groups "decay" and "no_decay"
+// (biases and 1-d parameters, weight decay 0).
 std::unique_ptr<Optimizer> build_optimizer(const TrainConfig& config, const Module& model);
+// A quantized run's second optimizer: quant-optimizer (adam, or sgd with the run's momentum and
+// nesterov) at quant-lr, no weight decay, over the quantizers' parameters and output scales (one
+// group "quantizers"). Null for a float run or a model whose quantizers have no parameters.
+std::unique_ptr<Optimizer> build_quant_optimizer(const TrainConfig& config, const Module& model);
 
 // The schedule's factor; warm-up (if any) multiplies it.
 std::shared_ptr<const LRSchedule> build_schedule(const TrainConfig& config);

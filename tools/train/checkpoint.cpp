@@ -12,6 +12,7 @@ using nlohmann::json;
 constexpr const char* kFormat = "lowbit-checkpoint";
 constexpr const char* kModelPrefix = "model.";
 constexpr const char* kOptimPrefix = "optim.";
+constexpr const char* kQuantOptimPrefix = "qoptim.";
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -55,6 +56,11 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
               {"optimizer", c.optimizer},
               {"rng", {{"seed", c.rng.seed}, {"stream", c.rng.stream}, {"epoch", c.rng.epoch}}},
               {"metrics", c.metrics}};
+  if (!c.quant_optimizer.is_null()) {
+    LOWBIT_CHECK(c.quant_optimizer.is_object(), where, ": quant_optimizer must be a JSON object, got ",
+                 c.quant_optimizer.type_name());
+    doc["quant_optimizer"] = c.quant_optimizer;
+  }
   std::string text;
   try {
     text = doc.dump();
@@ -66,6 +72,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   tensors.reserve(c.model_state.size() + c.optimizer_state.size());
   for (const auto& [name, t] : c.model_state) tensors.emplace_back(kModelPrefix + name, t);
   for (const auto& [name, t] : c.optimizer_state) tensors.emplace_back(kOptimPrefix + name, t);
+  for (const auto& [name, t] : c.quant_optimizer_state) tensors.emplace_back(kQuantOptimPrefix + name, t);
   io::save_safetensors(path, tensors, {{"lowbit", text}});
 }
 
@@ -108,10 +115,12 @@ Checkpoint load_checkpoint(const std::string& path) {
   LOWBIT_CHECK(rng_epoch <= static_cast<uint64_t>(INT64_MAX), r.where, ": field 'rng.epoch' is out of range");
   c.rng.epoch = static_cast<int64_t>(rng_epoch);
   c.metrics = r.field(doc, "metrics", "metrics");
+  if (doc.contains("quant_optimizer")) c.quant_optimizer = r.object_field(doc, "quant_optimizer", "quant_optimizer");
 
-  const std::string model_prefix = kModelPrefix, optim_prefix = kOptimPrefix;
+  const std::string model_prefix = kModelPrefix, optim_prefix = kOptimPrefix, qoptim_prefix = kQuantOptimPrefix;
   for (auto& [name, t] : file.tensors) {
     if (starts_with(name, model_prefix)) c.model_state.emplace_back(name.substr(model_prefix.size()), t);
+    else if (starts_with(name, qoptim_prefix)) c.quant_optimizer_state.emplace_back(name.substr(qoptim_prefix.size()), t);
     else if (starts_with(name, optim_prefix)) c.optimizer_state.emplace_back(name.substr(optim_prefix.size()), t);
     else LOWBIT_FAIL(r.where, ": tensor '", name, "' has neither the 'model.' nor the 'optim.' prefix");
   }

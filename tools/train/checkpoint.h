@@ -35,6 +35,9 @@ struct Checkpoint {
   nlohmann::json optimizer = nlohmann::json::object();  // optimizer scalars (step, settings, ...)
   RngState rng;
   nlohmann::json metrics = nlohmann::json::object();    // e.g. the last epoch's metrics
+  // The second optimizer of a quantized run (its quantizer parameters); null when there is none.
+  io::NamedTensors quant_optimizer_state;
+  nlohmann::json quant_optimizer;
 };
 
 // Writes the checkpoint atomically. Throws lowbit::Error for a non-object config/optimizer, an

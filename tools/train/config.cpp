@@ -88,6 +88,21 @@ const std::vector<Field>& fields() {
       field("deterministic", &TrainConfig::deterministic),
       field("log-every", &TrainConfig::log_every),
       field("out", &TrainConfig::out),
+      field("recipe", &TrainConfig::recipe),
+      field("quant", &TrainConfig::quant),
+      field("w-bits", &TrainConfig::w_bits),
+      field("a-bits", &TrainConfig::a_bits),
+      field("first-last-bits", &TrainConfig::first_last_bits),
+      field("quant-options", &TrainConfig::quant_options),
+      field("init-from", &TrainConfig::init_from),
+      field("quant-optimizer", &TrainConfig::quant_optimizer),
+      field("quant-lr", &TrainConfig::quant_lr),
+      field("weight-clip", &TrainConfig::weight_clip),
+      field("ewgs-delta", &TrainConfig::ewgs_delta),
+      field("ewgs-delta-every", &TrainConfig::ewgs_delta_every),
+      field("ewgs-delta-batches", &TrainConfig::ewgs_delta_batches),
+      field("aqe-alpha-start", &TrainConfig::aqe_alpha_start),
+      field("aqe-alpha-end", &TrainConfig::aqe_alpha_end),
   };
   return table;
 }
@@ -118,6 +133,36 @@ bool one_of(const std::string& v, std::initializer_list<const char*> names) {
 
 void check_finite_at_least(double v, double lo, const char* key) {
   LOWBIT_CHECK(std::isfinite(v) && v >= lo, "train: ", key, " must be a finite number >= ", lo, ", got ", v);
+}
+
+bool valid_bits(int64_t b) { return b == 32 || (b >= 1 && b <= 8); }
+
+void check_quant_config(const TrainConfig& c) {
+  LOWBIT_CHECK(valid_bits(c.w_bits), "train: w-bits must be 1 to 8, or 32 (float), got ", c.w_bits);
+  LOWBIT_CHECK(valid_bits(c.a_bits), "train: a-bits must be 1 to 8, or 32 (float), got ", c.a_bits);
+  LOWBIT_CHECK(c.first_last_bits == 32 || c.first_last_bits == 8, "train: first-last-bits must be 32 or 8, got ",
+               c.first_last_bits);
+  LOWBIT_CHECK(!c.quant.empty(), "train: quant must be a method or none");
+  LOWBIT_CHECK(c.quant != "none" || (c.w_bits == 32 && c.a_bits == 32 && c.first_last_bits == 32 &&
+                                     c.quant_options.empty()),
+               "train: w-bits, a-bits, first-last-bits and quant-options need --quant METHOD (quant is none)");
+  LOWBIT_CHECK(c.quant == "none" || c.w_bits != 32 || c.a_bits != 32 || c.first_last_bits != 32,
+               "train: quant ", c.quant, " with w-bits, a-bits and first-last-bits all 32 quantizes nothing");
+  LOWBIT_CHECK(one_of(c.quant_optimizer, {"adam", "sgd"}), "train: quant-optimizer must be adam or sgd, got '",
+               c.quant_optimizer, "'");
+  check_finite_at_least(c.quant_lr, 0, "quant-lr");
+  LOWBIT_CHECK(one_of(c.weight_clip, {"auto", "on", "off"}), "train: weight-clip must be auto, on or off, got '",
+               c.weight_clip, "'");
+  LOWBIT_CHECK(one_of(c.ewgs_delta, {"fixed", "hessian"}), "train: ewgs-delta must be fixed or hessian, got '",
+               c.ewgs_delta, "'");
+  LOWBIT_CHECK(c.ewgs_delta == "fixed" || c.quant == "ewgs", "train: ewgs-delta hessian needs --quant ewgs, got '",
+               c.quant, "'");
+  LOWBIT_CHECK(c.ewgs_delta_every >= 1, "train: ewgs-delta-every must be >= 1, got ", c.ewgs_delta_every);
+  LOWBIT_CHECK(c.ewgs_delta_batches >= 1, "train: ewgs-delta-batches must be >= 1, got ", c.ewgs_delta_batches);
+  for (double a : {c.aqe_alpha_start, c.aqe_alpha_end})
+    LOWBIT_CHECK(std::isfinite(a) && a >= 0 && a <= 1, "train: aqe-alpha-start and aqe-alpha-end must be in [0, 1], got ",
+                 a);
+  parse_quant_options(c.quant_options);  // throws naming a bad item
 }
 
 }  // namespace
@@ -208,11 +253,36 @@ void check_config(const TrainConfig& c) {
   check_finite_at_least(c.grad_clip, 0, "grad-clip");
   LOWBIT_CHECK(c.log_every >= 0, "train: log-every must be >= 0, got ", c.log_every);
   LOWBIT_CHECK(!c.model.empty(), "train: model must not be empty");
+  check_quant_config(c);
+}
+
+std::map<std::string, double> parse_quant_options(const std::string& text) {
+  std::map<std::string, double> options;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    LOWBIT_CHECK(eq != std::string::npos && eq > 0, "train: quant-options item '", item,
+                 "' must be key=value (e.g. delta=0.001,output_scale=1)");
+    const std::string value = item.substr(eq + 1);
+    double v = 0;
+    size_t used = 0;
+    try {
+      v = std::stod(value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    LOWBIT_CHECK(used == value.size() && used > 0 && std::isfinite(v), "train: quant-options item '", item,
+                 "': the value must be a finite number");
+    options[item.substr(0, eq)] = v;
+  }
+  return options;
 }
 
 bool may_change_on_resume(const std::string& key) {
   static const char* const keys[] = {"epochs",     "data-dir", "device", "deterministic", "log-every",
-                                     "eval-batch-size", "limit-test", "out"};
+                                     "eval-batch-size", "limit-test", "out", "init-from"};
   const std::string k = normalize_key(key);
   for (const char* n : keys)
     if (k == n) return true;

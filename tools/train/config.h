@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -45,6 +46,22 @@ struct TrainConfig {
   bool deterministic = false;  // results independent of the machine (CPU: one BLAS thread)
   int64_t log_every = 200;     // steps between progress lines (0: no progress output)
   std::string out;             // run folder (empty: write nothing; the CLI picks runs/NAME)
+  // ---- quantization (tools/train/quant_setup.h) ----
+  std::string recipe;                  // the named recipe these settings came from ("" none; recipes.h)
+  std::string quant = "none";          // a method of quant/registry.cpp, or "none" (float model)
+  int64_t w_bits = 32;                 // hidden layers' weights (32: float)
+  int64_t a_bits = 32;                 // hidden layers' input activations (32: float)
+  int64_t first_last_bits = 32;        // first/last layers: 32 float, 8 8-bit weights
+  std::string quant_options;           // method options "key=value,..." (e.g. "delta=0.001,output_scale=1")
+  std::string init_from;               // float checkpoint loaded non-strictly before training ("" none)
+  std::string quant_optimizer = "adam";  // adam or sgd, for the quantizers' parameters (own group)
+  double quant_lr = 1e-5;              // its base lr (no weight decay; same schedule as the weights)
+  std::string weight_clip = "auto";    // clip weights to [-1, 1] after each step: auto (bnn, xnor, aqe), on, off
+  std::string ewgs_delta = "fixed";    // EWGS delta: fixed (option "delta") or hessian (re-estimated)
+  int64_t ewgs_delta_every = 10;       // hessian: before epochs every, 2*every, ... (0-based; not epoch 0)
+  int64_t ewgs_delta_batches = 3;      // hessian: training batches per estimate
+  double aqe_alpha_start = 0.5;        // AQE alpha at the first epoch (linear per epoch to the end value)
+  double aqe_alpha_end = 0.5;          // AQE alpha at the last epoch
   // The run folder to continue (its last.safetensors). Not a setting: never saved, not in JSON.
   std::string resume;
 };
@@ -71,9 +88,13 @@ TrainConfig merge_config(const TrainConfig& base, const TrainConfig& flags, cons
 // Throws lowbit::Error "train: KEY must be ..., got VALUE" for the first invalid setting.
 void check_config(const TrainConfig& config);
 
+// "delta=0.001,output_scale=1" -> {{"delta", 0.001}, {"output_scale", 1}}; "" -> {}. Throws
+// naming the item for one without '=' or with a value that is not a number.
+std::map<std::string, double> parse_quant_options(const std::string& text);
+
 // Keys that may differ between a run and its resumption (they change neither the model, the
 // optimizer state nor the random streams): epochs, data-dir, device, deterministic, log-every,
-// eval-batch-size, limit-test, out.
+// eval-batch-size, limit-test, out, init-from (only read when a run starts).
 bool may_change_on_resume(const std::string& key);
 
 }  // namespace lowbit

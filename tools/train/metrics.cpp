@@ -9,7 +9,7 @@
 namespace lowbit {
 
 nlohmann::json metrics_to_json(const EpochMetrics& m) {
-  return {{"epoch", m.epoch},
+  nlohmann::json j = {{"epoch", m.epoch},
           {"train_loss", m.train_loss},
           {"train_accuracy", m.train_accuracy},
           {"test_loss", m.test_loss},
@@ -17,6 +17,8 @@ nlohmann::json metrics_to_json(const EpochMetrics& m) {
           {"lr", m.lr},
           {"seconds", m.seconds},
           {"images_per_second", m.images_per_second}};
+  if (!m.quantizers.is_null()) j["quantizers"] = m.quantizers;
+  return j;
 }
 
 EpochMetrics metrics_from_json(const nlohmann::json& j, const std::string& where) {
@@ -40,6 +42,10 @@ EpochMetrics metrics_from_json(const nlohmann::json& j, const std::string& where
   m.lr = number("lr");
   m.seconds = number("seconds");
   m.images_per_second = number("images_per_second");
+  if (auto q = j.find("quantizers"); q != j.end()) {
+    LOWBIT_CHECK(q->is_object(), where, ": epoch metrics field 'quantizers' must be an object, got ", q->dump());
+    m.quantizers = *q;
+  }
   return m;
 }
 

@@ -18,6 +18,9 @@ struct EpochMetrics {
   double lr = 0;                 // of the first parameter group at the epoch's first step
   double seconds = 0;            // training time of the epoch (without evaluation)
   double images_per_second = 0;  // training throughput
+  // Quantized runs: {"NAME": {"PARAM": value, ...}} of every quantizer's and quantized layer's
+  // scalar parameters and buffers (l, u, alpha, delta, ...) after the epoch; null otherwise.
+  nlohmann::json quantizers;
 };
 
 nlohmann::json metrics_to_json(const EpochMetrics& m);

@@ -8,7 +8,8 @@
 namespace lowbit {
 
 Checkpoint capture_checkpoint(const TrainConfig& config, const Module& model, const Optimizer& optimizer,
-                              const Generator& gen, int64_t epoch, const std::vector<EpochMetrics>& history) {
+                              const Generator& gen, int64_t epoch, const std::vector<EpochMetrics>& history,
+                              const Optimizer* quant_optimizer) {
   Checkpoint c;
   c.model = config.model;
   c.epoch = epoch;
@@ -17,6 +18,11 @@ Checkpoint capture_checkpoint(const TrainConfig& config, const Module& model, co
   OptimizerState os = optimizer.state_dict();
   for (auto& [name, t] : os.tensors) c.optimizer_state.emplace_back(name, t);
   c.optimizer = nlohmann::json::parse(os.meta);
+  if (quant_optimizer) {
+    OptimizerState qs = quant_optimizer->state_dict();
+    for (auto& [name, t] : qs.tensors) c.quant_optimizer_state.emplace_back(name, t);
+    c.quant_optimizer = nlohmann::json::parse(qs.meta);
+  }
   c.rng = {.seed = config.seed, .stream = gen.stream(), .epoch = epoch};
   c.metrics = nlohmann::json::array();
   for (const EpochMetrics& m : history) c.metrics.push_back(metrics_to_json(m));
@@ -60,6 +66,24 @@ void restore_optimizer(const Checkpoint& checkpoint, Optimizer& optimizer, const
     optimizer.load_state_dict(os);
   } catch (const Error& e) {
     LOWBIT_FAIL(where, ": the optimizer state does not fit: ", e.what());
+  }
+}
+
+void restore_quant_optimizer(const Checkpoint& checkpoint, Optimizer* optimizer, const std::string& where) {
+  if (!optimizer) {
+    LOWBIT_CHECK(checkpoint.quant_optimizer.is_null() && checkpoint.quant_optimizer_state.empty(), where,
+                 ": holds a quantizer optimizer state but the run has no quantizer parameters");
+    return;
+  }
+  LOWBIT_CHECK(checkpoint.quant_optimizer.is_object(), where,
+               ": holds no quantizer optimizer state (a checkpoint of a float run?)");
+  OptimizerState os;
+  for (const auto& [name, t] : checkpoint.quant_optimizer_state) os.tensors.emplace(name, t);
+  os.meta = checkpoint.quant_optimizer.dump();
+  try {
+    optimizer->load_state_dict(os);
+  } catch (const Error& e) {
+    LOWBIT_FAIL(where, ": the quantizer optimizer state does not fit: ", e.what());
   }
 }
 

@@ -18,8 +18,10 @@
 
 namespace lowbit {
 
+// quant_optimizer: the quantizers' optimizer of a quantized run, or null.
 Checkpoint capture_checkpoint(const TrainConfig& config, const Module& model, const Optimizer& optimizer,
-                              const Generator& gen, int64_t epoch, const std::vector<EpochMetrics>& history);
+                              const Generator& gen, int64_t epoch, const std::vector<EpochMetrics>& history,
+                              const Optimizer* quant_optimizer = nullptr);
 
 // Copies the checkpoint's tensors into `model` (in place). Refuses, naming `where` (e.g.
 // "checkpoint runs/x/last.safetensors"), a checkpoint of another model name, and missing,
@@ -27,6 +29,8 @@ Checkpoint capture_checkpoint(const TrainConfig& config, const Module& model, co
 void restore_model(const Checkpoint& checkpoint, Module& model, const std::string& where);
 // Optimizer::load_state_dict with the checkpoint's state; errors name `where`.
 void restore_optimizer(const Checkpoint& checkpoint, Optimizer& optimizer, const std::string& where);
+// The same for the quantizers' optimizer (null: the checkpoint must hold none).
+void restore_quant_optimizer(const Checkpoint& checkpoint, Optimizer* optimizer, const std::string& where);
 // The checkpoint's metrics history.
 std::vector<EpochMetrics> checkpoint_history(const Checkpoint& checkpoint, const std::string& where);
 

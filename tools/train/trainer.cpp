@@ -18,6 +18,7 @@
 #include "tools/train/deterministic.h"
 #include "tools/train/evaluate.h"
 #include "tools/train/progress.h"
+#include "tools/train/quant_setup.h"
 #include "tools/train/run_folder.h"
 #include "tools/train/train_state.h"
 
@@ -32,6 +33,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // What one epoch needs besides the model.
 struct EpochContext {
   Optimizer& optimizer;
+  Optimizer* quant_optimizer;  // a quantized run's quantizer parameters, or null
   const LRSchedule& schedule;
   data::DataLoader& loader;
   const TrainConfig& config;
@@ -45,7 +47,9 @@ EpochMetrics train_epoch(Module& model, int64_t epoch, EpochContext& ctx) {
   ctx.loader.start_epoch(epoch - 1);
   const int64_t steps = ctx.loader.num_batches();
   ctx.progress.start_epoch(epoch, ctx.config.epochs, steps);
-  const std::vector<Tensor> params = ctx.optimizer.params();
+  std::vector<Tensor> params = ctx.optimizer.params();
+  if (ctx.quant_optimizer)
+    for (const Tensor& p : ctx.quant_optimizer->params()) params.push_back(p);
   const auto t0 = std::chrono::steady_clock::now();
   EpochMetrics m;
   m.epoch = epoch;
@@ -54,6 +58,7 @@ EpochMetrics train_epoch(Module& model, int64_t epoch, EpochContext& ctx) {
   data::Batch batch;
   while (ctx.loader.next(batch)) {
     apply_schedule(ctx.optimizer, ctx.schedule, epoch - 1, step, steps);
+    if (ctx.quant_optimizer) apply_schedule(*ctx.quant_optimizer, ctx.schedule, epoch - 1, step, steps);
     if (step == 0) m.lr = ctx.config.lr * ctx.schedule.factor(epoch - 1, 0, steps);  // in double, unlike lr(0)
     ++step;  // 1-based from here on, as in messages
     Tensor logits = model(batch.images);
@@ -62,6 +67,7 @@ EpochMetrics train_epoch(Module& model, int64_t epoch, EpochContext& ctx) {
     LOWBIT_CHECK(std::isfinite(loss_value), "train: the loss became ", loss_value, " at epoch ", epoch, " step ", step,
                  " (lr ", ctx.optimizer.lr(0), "); lower the learning rate", ctx.kept);
     ctx.optimizer.zero_grad();
+    if (ctx.quant_optimizer) ctx.quant_optimizer->zero_grad();
     loss.backward();
     if (ctx.config.grad_clip > 0) {
       const double norm = clip_grad_norm(params, ctx.config.grad_clip);
@@ -69,6 +75,7 @@ EpochMetrics train_epoch(Module& model, int64_t epoch, EpochContext& ctx) {
                    " (lr ", ctx.optimizer.lr(0), "); lower the learning rate", ctx.kept);
     }
     ctx.optimizer.step();
+    if (ctx.quant_optimizer) ctx.quant_optimizer->step();
     loss_sum += static_cast<double>(loss_value) * static_cast<double>(batch.size());
     correct += count_correct(logits.detach(), batch.labels);
     seen += batch.size();
@@ -162,7 +169,14 @@ TrainResult train(const TrainConfig& config, std::ostream& log, const TrainHooks
   RunData data = load_data(c, device, true);
   Generator gen(c.seed);
   std::shared_ptr<Module> model = build_model(c, data, device, gen);
+  if (!resumed && !c.init_from.empty()) {
+    LOWBIT_CHECK(is_quantized(c), "train: init-from needs --quant METHOD (it starts a quantized run from a float one)");
+    init_from_checkpoint(*model, c.model, c.init_from);
+    log << "initialized from " << c.init_from << std::endl;
+  }
   std::unique_ptr<Optimizer> optimizer = build_optimizer(c, *model);
+  std::unique_ptr<Optimizer> quant_optimizer = build_quant_optimizer(c, *model);
+  if (uses_weight_clip(c)) optimizer->add_post_step_hook(weight_clip_hook(clipped_weights(*model), -1.f, 1.f));
   std::shared_ptr<const LRSchedule> schedule = build_schedule(c);
 
   TrainResult result;
@@ -172,6 +186,7 @@ TrainResult train(const TrainConfig& config, std::ostream& log, const TrainHooks
   if (resumed) {
     restore_model(*resumed, *model, resumed_where);
     restore_optimizer(*resumed, *optimizer, resumed_where);
+    restore_quant_optimizer(*resumed, quant_optimizer.get(), resumed_where);
     gen.set_stream(resumed->rng.stream);
     done = resumed->epoch;
     history = checkpoint_history(*resumed, resumed_where);
@@ -180,7 +195,7 @@ TrainResult train(const TrainConfig& config, std::ostream& log, const TrainHooks
     log << "resuming " << c.out << " after epoch " << done << " of " << c.epochs << std::endl;
   }
   auto save = [&](const std::string& path) {
-    save_checkpoint(path, capture_checkpoint(c, *model, *optimizer, gen, done, history));
+    save_checkpoint(path, capture_checkpoint(c, *model, *optimizer, gen, done, history, quant_optimizer.get()));
   };
   if (!c.out.empty()) {
     folder.write_config(config_to_json(c));
@@ -188,19 +203,27 @@ TrainResult train(const TrainConfig& config, std::ostream& log, const TrainHooks
   }
 
   Progress progress(log, hooks.progress_bar ? Progress::Style::bar : Progress::Style::lines, c.log_every);
-  EpochContext ctx{*optimizer, *schedule, *data.train, c, progress, ""};
+  EpochContext ctx{*optimizer, quant_optimizer.get(), *schedule, *data.train, c, progress, ""};
   const std::string title = c.model + " on " + c.dataset;
   while (done < c.epochs) {
     const int64_t epoch = done + 1;
     if (!c.out.empty())
       ctx.kept = "; the last good checkpoint (epoch " + std::to_string(done) + ") stays in " + folder.last_checkpoint();
+    if (c.quant == "aqe") set_aqe_alpha(*model, aqe_alpha_for_epoch(c, epoch));
+    if (ewgs_delta_due(c, done)) {
+      const auto deltas = update_ewgs_deltas_from_loader(*model, *data.train, c, done);
+      log << "ewgs: Hessian delta updated for " << deltas.size() << " quantizers before epoch " << epoch << std::endl;
+    }
     EpochMetrics m = train_epoch(*model, epoch, ctx);
     const EvalResult test = evaluate(*model, *data.test);
     m.test_loss = test.loss;
     m.test_accuracy = test.accuracy;
+    if (is_quantized(c)) m.quantizers = quantizer_values(*model);
     history.push_back(m);
     done = epoch;
-    log << summary_line(m, c.epochs) << "\n" << metrics_json(m) << std::endl;
+    log << summary_line(m, c.epochs) << "\n";
+    if (is_quantized(c)) log << quantizer_summary(m.quantizers) << "\n";
+    log << metrics_json(m) << std::endl;
     if (!c.out.empty()) {
       save(folder.last_checkpoint());
       folder.write_metrics(history, title);
