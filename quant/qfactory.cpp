@@ -13,16 +13,8 @@ namespace lowbit {
 std::string QuantSpec::str() const {
   std::ostringstream os;
   os << method << " w" << w_bits << " a" << a_bits << " first/last "
-     << (first_last_bits == kFullPrecisionBits ? std::string("fp") : "w" + std::to_string(first_last_bits));
-  if (!options.empty()) {
-    os << " {";
-    bool first = true;
-    for (const auto& [k, v] : options) {
-      os << (first ? "" : ", ") << k << "=" << v;
-      first = false;
-    }
-    os << "}";
-  }
+     << (first_last_bits == kFullPrecisionBits ? std::string("fp") : "w" + std::to_string(first_last_bits))
+     << options_str(options);
   return os.str();
 }
 

@@ -14,16 +14,20 @@ double QuantConfig::option(const std::string& key, double fallback) const {
 
 std::string QuantConfig::str() const {
   std::ostringstream os;
-  os << method << " " << (target == QuantTarget::weight ? "w" : "a") << bits;
-  if (!options.empty()) {
-    os << " {";
-    bool first = true;
-    for (const auto& [k, v] : options) {
-      os << (first ? "" : ", ") << k << "=" << v;
-      first = false;
-    }
-    os << "}";
+  os << method << " " << (target == QuantTarget::weight ? "w" : "a") << bits << options_str(options);
+  return os.str();
+}
+
+std::string options_str(const std::map<std::string, double>& options) {
+  if (options.empty()) return "";
+  std::ostringstream os;
+  os << " {";
+  bool first = true;
+  for (const auto& [k, v] : options) {
+    os << (first ? "" : ", ") << k << "=" << v;
+    first = false;
   }
+  os << "}";
   return os.str();
 }
 

@@ -57,6 +57,9 @@ class LOWBIT_API Quantizer : public Module {
   bool initialized_ = false;
 };
 
+// " {delta=0.001, output_scale=1}" (empty when there are no options): how configs print options.
+LOWBIT_API std::string options_str(const std::map<std::string, double>& options);
+
 // Builds a quantizer by method name. Refuses an unknown method (listing the known ones) and a
 // width the method does not define for that target (listing the widths it does).
 LOWBIT_API std::shared_ptr<Quantizer> make_quantizer(const QuantConfig& config);
