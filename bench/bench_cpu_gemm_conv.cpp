@@ -27,42 +27,19 @@
 #include "core/ops/conv.h"
 #include "core/ops/linalg.h"
 #include "core/random.h"
+#include "bench/bench_util.h"
 
 namespace {
 
 using lowbit::Conv2dParams;
 using lowbit::Shape;
 using lowbit::Tensor;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Best wall time of f() over `reps` runs, after one warm-up run.
-template <typename F>
-double best_time(F&& f, int reps = 3) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    auto t0 = Clock::now();
-    f();
-    best = std::min(best, seconds_since(t0));
-  }
-  return best;
-}
-
-Tensor random_tensor(const Shape& shape, uint64_t seed) {
-  lowbit::Generator gen(seed);
-  return Tensor::rand(shape, lowbit::Device::cpu(), &gen);  // uniform [0, 1)
-}
+using namespace lowbit::bench;
 
 // Empty string when got matches want within 1e-3 * (1 + |want|); else a description of the
 // first mismatch.
 std::string compare(const float* got, const std::vector<float>& want) {
-  for (size_t i = 0; i < want.size(); ++i)
-    if (!(std::abs(got[i] - want[i]) <= 1e-3f * (1.f + std::abs(want[i]))))
-      return "mismatch vs naive at element " + std::to_string(i) + ": got " + std::to_string(got[i]) + ", want " +
-             std::to_string(want[i]);
-  return "";
+  return first_mismatch(got, want.data(), want.size(), "naive");
 }
 
 // Times the benchmark loop and sets the counters; `peers` maps a peer name to its seconds per run.
@@ -154,13 +131,6 @@ BENCHMARK(BM_CpuGemm_naive)->Name("CpuGemm/naive")->Apply(gemm_sizes);
 
 // ---------------------------------------------------------------- conv2d
 
-struct ConvShape {
-  int64_t N, H, W, C, O, K, stride, pad;
-  int64_t OH() const { return (H + 2 * pad - K) / stride + 1; }
-  int64_t OW() const { return (W + 2 * pad - K) / stride + 1; }
-  double flops() const { return 2.0 * N * OH() * OW() * O * K * K * C; }
-};
-
 // ResNet-like stages at CIFAR scale (groups = 1).
 const ConvShape kConvShapes[] = {
     {8, 32, 32, 16, 16, 3, 1, 1},  // stage 1, 3x3
@@ -169,13 +139,6 @@ const ConvShape kConvShapes[] = {
     {8, 32, 32, 16, 32, 3, 2, 1},  // downsampling 3x3, stride 2
     {8, 16, 16, 32, 64, 1, 1, 0},  // 1x1 projection (im2col-free path)
 };
-
-std::string conv_label(const ConvShape& s) {
-  std::ostringstream os;
-  os << "N" << s.N << "_" << s.H << "x" << s.W << "x" << s.C << "_to_" << s.O << "_k" << s.K << "s" << s.stride << "p"
-     << s.pad;
-  return os.str();
-}
 
 // Plain direct convolution, NHWC x OHWI -> NHWC, zero padding.
 void naive_conv(const ConvShape& s, const float* x, const float* w, float* y) {

@@ -25,6 +25,7 @@
 
 #include "core/ops/conv.h"
 #include "core/random.h"
+#include "bench/bench_util.h"
 #include "kernels/bit_math.h"
 #include "kernels/cpu/xnor_conv.h"
 #include "kernels/cpu/xnor_gemm.h"
@@ -34,21 +35,7 @@ namespace {
 
 using lowbit::Shape;
 using lowbit::Tensor;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-template <typename F>
-double best_time(F&& f, int reps = 3) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    auto t0 = Clock::now();
-    f();
-    best = std::min(best, seconds_since(t0));
-  }
-  return best;
-}
+using namespace lowbit::bench;
 
 // Random ±1 values as f32 (seeded).
 Tensor random_pm1(const Shape& shape, uint64_t seed) {
@@ -117,12 +104,8 @@ BENCHMARK_CAPTURE(BM_CpuXnorGemm, scalar, lowbit::cpu::XnorPath::scalar)
 
 // ---------------------------------------------------------------- convolution
 
-struct XConvShape {
-  int64_t N, H, W, C, O, K, stride, pad;
-};
-
 // ResNet-like 3×3 layers (ResNet-18 stages at batch 8, and a CIFAR ResNet stage) and a 1×1.
-const XConvShape kShapes[] = {
+const ConvShape kShapes[] = {
     {8, 56, 56, 64, 64, 3, 1, 1},
     {8, 14, 14, 256, 256, 3, 1, 1},
     {8, 28, 28, 128, 256, 3, 2, 1},
@@ -130,14 +113,7 @@ const XConvShape kShapes[] = {
     {8, 28, 28, 128, 256, 1, 1, 0},
 };
 
-std::string label(const XConvShape& s) {
-  std::ostringstream os;
-  os << "N" << s.N << "_" << s.H << "x" << s.W << "x" << s.C << "_to_" << s.O << "_k" << s.K << "s" << s.stride << "p"
-     << s.pad;
-  return os.str();
-}
-
-void BM_CpuXnorConv(benchmark::State& state, XConvShape s) {
+void BM_CpuXnorConv(benchmark::State& state, ConvShape s) {
   Tensor x = random_pm1({s.N, s.H, s.W, s.C}, 3), w = random_pm1({s.O, s.K, s.K, s.C}, 4);
   Tensor px = x.to(lowbit::DType::b1), pw = w.to(lowbit::DType::b1);
   int64_t OH = lowbit::window_out_size(s.H, s.K, s.stride, s.pad), OW = lowbit::window_out_size(s.W, s.K, s.stride, s.pad);
@@ -160,8 +136,8 @@ void BM_CpuXnorConv(benchmark::State& state, XConvShape s) {
 }
 
 const bool registered = [] {
-  for (const XConvShape& s : kShapes)
-    benchmark::RegisterBenchmark(("CpuXnorConv/lowbit/" + label(s)).c_str(), BM_CpuXnorConv, s)
+  for (const ConvShape& s : kShapes)
+    benchmark::RegisterBenchmark(("CpuXnorConv/lowbit/" + conv_label(s)).c_str(), BM_CpuXnorConv, s)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   return true;

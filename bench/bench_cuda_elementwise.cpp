@@ -29,12 +29,14 @@
 #include "core/ops/reduce.h"
 #include "core/tensor.h"
 #include "kernels/cuda/context.h"
+#include "bench/bench_cuda_util.h"
 
 namespace {
 
 using lowbit::Device;
 using lowbit::Shape;
 using lowbit::Tensor;
+using namespace lowbit::bench;
 
 constexpr int64_t kRows = 65536, kCols = 1024, kN = kRows * kCols;  // 64 M elements
 
@@ -65,37 +67,9 @@ const Inputs& inputs() {
   return in;
 }
 
-// Milliseconds per call of f() on the current stream: one warm-up call, then `reps` calls
-// between two events.
-template <typename F>
-double time_ms(F&& f, int reps) {
-  cudaStream_t s = lowbit::cuda::current_stream();
-  f();
-  cudaEvent_t e0, e1;
-  cudaEventCreate(&e0);
-  cudaEventCreate(&e1);
-  cudaEventRecord(e0, s);
-  for (int i = 0; i < reps; ++i) f();
-  cudaEventRecord(e1, s);
-  cudaEventSynchronize(e1);
-  float ms = 0.f;
-  cudaEventElapsedTime(&ms, e0, e1);
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
-  return static_cast<double>(ms) / reps;
-}
-
 // Bytes/s of a device-to-device copy of kN floats (read + write), measured once.
 double copy_bytes_per_s() {
-  static const double bw = [] {
-    Tensor dst = Tensor::empty({kRows, kCols}, lowbit::DType::f32, Device::cuda());
-    const Inputs& in = inputs();
-    cudaStream_t s = lowbit::cuda::current_stream();
-    double ms = time_ms([&] {
-      cudaMemcpyAsync(dst.raw_data(), in.a.raw_data(), kN * sizeof(float), cudaMemcpyDeviceToDevice, s);
-    }, 20);
-    return 2.0 * kN * sizeof(float) / (ms * 1e-3);
-  }();
+  static const double bw = measure_copy_bytes_per_s(inputs().a);
   return bw;
 }
 
@@ -111,12 +85,6 @@ std::string mismatch(const Tensor& want, const Tensor& got, double atol, double 
     }
   }
   return "";
-}
-
-bool skip_without_gpu(benchmark::State& state) {
-  if (lowbit::cuda_available()) return false;
-  state.SkipWithError("no CUDA device present");
-  return true;
 }
 
 void report(benchmark::State& state, double ms, double bytes) {
@@ -147,8 +115,7 @@ void BM_copy(benchmark::State& state) {
   if (skip_without_gpu(state)) return;
   Tensor dst = Tensor::empty({kRows, kCols}, lowbit::DType::f32, Device::cuda());
   const Inputs& in = inputs();
-  cudaMemcpyAsync(dst.raw_data(), in.a.raw_data(), kN * sizeof(float), cudaMemcpyDeviceToDevice,
-                  lowbit::cuda::current_stream());
+  copy_floats_d2d(dst, in.a, kN);
   cudaStreamSynchronize(lowbit::cuda::current_stream());
   std::string err = mismatch(in.a_cpu, dst, 0, 0);
   if (!err.empty()) {
@@ -157,10 +124,7 @@ void BM_copy(benchmark::State& state) {
   }
   double ms = 0;
   for (auto _ : state) {
-    ms = time_ms([&] {
-      cudaMemcpyAsync(dst.raw_data(), in.a.raw_data(), kN * sizeof(float), cudaMemcpyDeviceToDevice,
-                      lowbit::cuda::current_stream());
-    }, 10);
+    ms = time_ms([&] { copy_floats_d2d(dst, in.a, kN); }, 10);
     state.SetIterationTime(ms * 1e-3);
   }
   report(state, ms, 2.0 * kN * sizeof(float));

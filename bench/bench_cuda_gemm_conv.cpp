@@ -37,6 +37,8 @@
 #include "core/random.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
+#include "bench/bench_util.h"
+#include "bench/bench_cuda_util.h"
 
 namespace {
 
@@ -45,22 +47,17 @@ using lowbit::Device;
 using lowbit::Shape;
 using lowbit::Tensor;
 
-constexpr const char* kNoGpu = "no CUDA device present";
+using namespace lowbit::bench;
 
 Tensor random_cuda(const Shape& shape, uint64_t seed) {
-  lowbit::Generator gen(seed);
-  return Tensor::rand(shape, Device::cpu(), &gen).to(Device::cuda());  // uniform [0, 1)
+  return random_tensor(shape, seed).to(Device::cuda());  // uniform [0, 1)
 }
 
 // Empty when got matches want within 1e-3·(1 + |want|); else the first mismatch.
 std::string compare(const Tensor& got_t, const Tensor& want_t) {
   std::vector<float> got = got_t.to_vector(), want = want_t.to_vector();
   if (got.size() != want.size()) return "size mismatch";
-  for (size_t i = 0; i < want.size(); ++i)
-    if (!(std::abs(got[i] - want[i]) <= 1e-3f * (1.f + std::abs(want[i]))))
-      return "mismatch vs the library at element " + std::to_string(i) + ": got " + std::to_string(got[i]) +
-             ", want " + std::to_string(want[i]);
-  return "";
+  return first_mismatch(got.data(), want.data(), want.size(), "the library");
 }
 
 // Seconds per call of f on the current stream: `reps` calls between two events.
@@ -164,26 +161,12 @@ BENCHMARK(BM_CudaGemm_cublas)->Name("CudaGemm/cublas")->Apply(gemm_sizes);
 
 // ---------------------------------------------------------------- conv2d
 
-struct ConvShape {
-  int64_t N, H, W, C, O, K, stride, pad;
-  int64_t OH() const { return (H + 2 * pad - K) / stride + 1; }
-  int64_t OW() const { return (W + 2 * pad - K) / stride + 1; }
-  double flops() const { return 2.0 * N * OH() * OW() * O * K * K * C; }
-};
-
 // ResNet-18 stages at ImageNet scale (batch 32) and ResNet-20's first stage (batch 128).
 const ConvShape kConvShapes[] = {
     {32, 56, 56, 64, 64, 3, 1, 1},     {32, 28, 28, 128, 128, 3, 1, 1}, {32, 14, 14, 256, 256, 3, 1, 1},
     {32, 7, 7, 512, 512, 3, 1, 1},     {32, 56, 56, 64, 128, 3, 2, 1},  {32, 28, 28, 128, 256, 1, 2, 0},
     {128, 32, 32, 16, 16, 3, 1, 1},
 };
-
-std::string conv_label(const ConvShape& s) {
-  std::ostringstream os;
-  os << "N" << s.N << "_" << s.H << "x" << s.W << "x" << s.C << "_to_" << s.O << "_k" << s.K << "s" << s.stride << "p"
-     << s.pad;
-  return os.str();
-}
 
 cudnnHandle_t direct_cudnn() {
   static cudnnHandle_t h = [] {

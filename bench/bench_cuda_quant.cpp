@@ -34,12 +34,14 @@
 #include "bench/quant_cases.h"
 #include "core/device.h"
 #include "kernels/cuda/context.h"
+#include "bench/bench_cuda_util.h"
 
 namespace {
 
 using lowbit::Device;
 using lowbit::Tensor;
 using namespace lowbit::qbench;
+using namespace lowbit::bench;
 
 constexpr int64_t kRows = 65536, kN = kRows * kCols;  // 64 M elements
 constexpr int64_t kValRows = 1024;                    // validation slice: [1024, 1024]
@@ -62,45 +64,14 @@ const Inputs& inputs() {
   return in;
 }
 
-// Milliseconds per call of f() on the current stream: one warm-up call, then `reps` calls
-// between two events.
-template <typename F>
-double time_ms(F&& f, int reps) {
-  cudaStream_t s = lowbit::cuda::current_stream();
-  f();
-  cudaEvent_t e0, e1;
-  cudaEventCreate(&e0);
-  cudaEventCreate(&e1);
-  cudaEventRecord(e0, s);
-  for (int i = 0; i < reps; ++i) f();
-  cudaEventRecord(e1, s);
-  cudaEventSynchronize(e1);
-  float ms = 0.f;
-  cudaEventElapsedTime(&ms, e0, e1);
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
-  return static_cast<double>(ms) / reps;
-}
-
 void copy_x(const Tensor& dst) {
-  cudaMemcpyAsync(dst.raw_data(), inputs().x.raw_data(), kN * sizeof(float), cudaMemcpyDeviceToDevice,
-                  lowbit::cuda::current_stream());
+  copy_floats_d2d(dst, inputs().x, kN);
 }
 
 // Bytes/s of a device-to-device copy of the N floats of x (read + write), measured once.
 double copy_bytes_per_s() {
-  static const double bw = [] {
-    Tensor dst = Tensor::empty({kRows, kCols}, lowbit::DType::f32, Device::cuda());
-    double ms = time_ms([&] { copy_x(dst); }, 20);
-    return 2.0 * kN * sizeof(float) / (ms * 1e-3);
-  }();
+  static const double bw = measure_copy_bytes_per_s(inputs().x);
   return bw;
-}
-
-bool skip_without_gpu(benchmark::State& state) {
-  if (lowbit::cuda_available()) return false;
-  state.SkipWithError("no CUDA device present");
-  return true;
 }
 
 // Empty when the CUDA op matches the CPU op on the slice (checked once per case).

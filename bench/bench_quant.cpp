@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "bench/quant_cases.h"
 
 namespace {
@@ -38,7 +39,8 @@ namespace {
 using lowbit::Device;
 using lowbit::Tensor;
 using namespace lowbit::qbench;
-using Clock = std::chrono::steady_clock;
+using lowbit::bench::Clock;
+using lowbit::bench::seconds_since;
 
 constexpr int64_t kRows = 4096, kN = kRows * kCols;  // 4 M elements
 constexpr int64_t kValRows = 4;                        // validation slice: [4, 1024]
@@ -59,8 +61,6 @@ const Inputs& inputs() {
   }();
   return in;
 }
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Bytes/s of memcpy of the N floats of x (read + write), measured once: the fastest of 10 rounds
 // of 5 copies after a warm-up (a loaded machine slows some rounds; the ceiling is the best).
