@@ -137,19 +137,7 @@ void BM_quant(benchmark::State& state, const QuantCase* c, bool backward) {
   report(state, ms, floor_bytes_per_element(*c, backward) * static_cast<double>(kN));
 }
 
-// Registers copy first, then fwd and fwd_bwd of every case.
-const bool registered = [] {
-  benchmark::RegisterBenchmark("CudaQuant/copy", BM_copy)->UseManualTime()->Unit(benchmark::kMicrosecond);
-  for (const QuantCase& c : quant_cases()) {
-    for (bool backward : {false, true}) {
-      std::string name = std::string("CudaQuant/") + c.name + (backward ? "/fwd_bwd" : "/fwd");
-      benchmark::RegisterBenchmark(name.c_str(), BM_quant, &c, backward)
-          ->UseManualTime()
-          ->Unit(benchmark::kMicrosecond);
-    }
-  }
-  return true;
-}();
+const bool registered = register_quant_benchmarks("CudaQuant", BM_copy, BM_quant, benchmark::kMicrosecond);
 
 }  // namespace
 

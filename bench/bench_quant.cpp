@@ -152,18 +152,6 @@ void BM_quant(benchmark::State& state, const QuantCase* c, bool backward) {
          floor_bytes_per_element(*c, backward) * static_cast<double>(kN));
 }
 
-// Registers copy first, then fwd and fwd_bwd of every case.
-const bool registered = [] {
-  benchmark::RegisterBenchmark("CpuQuant/copy", BM_copy)->UseManualTime()->Unit(benchmark::kMillisecond);
-  for (const QuantCase& c : quant_cases()) {
-    for (bool backward : {false, true}) {
-      std::string name = std::string("CpuQuant/") + c.name + (backward ? "/fwd_bwd" : "/fwd");
-      benchmark::RegisterBenchmark(name.c_str(), BM_quant, &c, backward)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
-    }
-  }
-  return true;
-}();
+const bool registered = register_quant_benchmarks("CpuQuant", BM_copy, BM_quant, benchmark::kMillisecond);
 
 }  // namespace

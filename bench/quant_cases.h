@@ -9,6 +9,8 @@
 // (the gradient of sum(y·g)), as the engine would call it; no loss, no leaf accumulation.
 #pragma once
 
+#include <benchmark/benchmark.h>
+
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -231,6 +233,20 @@ inline std::string compare_runs(const Run& want, const Run& got, double tol, int
     }
   }
   return "";
+}
+
+// Registers "<prefix>/copy" first, then "<prefix>/<method>/fwd" and ".../fwd_bwd" for every case
+// (manual time, in `unit`). Returns true so a file can register at static-initialization time.
+inline bool register_quant_benchmarks(const std::string& prefix, void (*copy)(benchmark::State&),
+                                      void (*quant)(benchmark::State&, const QuantCase*, bool),
+                                      benchmark::TimeUnit unit) {
+  benchmark::RegisterBenchmark((prefix + "/copy").c_str(), copy)->UseManualTime()->Unit(unit);
+  for (const QuantCase& c : quant_cases())
+    for (bool backward : {false, true}) {
+      std::string name = prefix + "/" + c.name + (backward ? "/fwd_bwd" : "/fwd");
+      benchmark::RegisterBenchmark(name.c_str(), quant, &c, backward)->UseManualTime()->Unit(unit);
+    }
+  return true;
 }
 
 }  // namespace lowbit::qbench

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/tensor.h"
+#include "quant/quantizer.h"
 
 namespace lowbit::test {
 
@@ -80,6 +81,18 @@ inline void expect_golden(const std::vector<double>& want, const std::vector<flo
 inline void expect_golden_param(double want, double got, double abs_sum, const std::string& what,
                                 double tol = kGoldenF32Tol) {
   EXPECT_LE(std::abs(got - want), tol * (1.0 + abs_sum)) << what << ": want " << want << " got " << got;
+}
+
+// The quantizer target a golden case describes ("weight" variants vs activations).
+inline QuantTarget target_of(const GoldenCase& c) {
+  return c.variant == "weight" ? QuantTarget::weight : QuantTarget::activation;
+}
+
+// A 0-d f32 quantizer parameter with value v (requiring grad unless told otherwise).
+inline Tensor scalar(double v, Device device, bool grad = true) {
+  Tensor t = Tensor::full({}, static_cast<float>(v), DType::f32, device);
+  if (grad) t.requires_grad_();
+  return t;
 }
 
 inline Tensor golden_tensor(const std::vector<double>& v, const Shape& shape, Device device) {

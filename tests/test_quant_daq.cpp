@@ -19,8 +19,6 @@
 namespace lowbit::test {
 namespace {
 
-QuantTarget target_of(const GoldenCase& c) { return c.variant == "weight" ? QuantTarget::weight : QuantTarget::activation; }
-
 double f64_err(double a, double b) { return std::abs(a - b) / (1.0 + std::abs(b)); }
 
 void expect_vec64(const std::vector<double>& want, const std::vector<double>& got, const std::string& what) {

@@ -17,14 +17,6 @@
 namespace lowbit::test {
 namespace {
 
-QuantTarget target_of(const GoldenCase& c) { return c.variant == "weight" ? QuantTarget::weight : QuantTarget::activation; }
-
-Tensor scalar(double v, Device device, bool grad = true) {
-  Tensor t = Tensor::full({}, static_cast<float>(v), DType::f32, device);
-  if (grad) t.requires_grad_();
-  return t;
-}
-
 void expect_f64(const std::vector<double>& want, const std::vector<double>& got, const std::string& what) {
   ASSERT_EQ(want.size(), got.size()) << what;
   for (size_t i = 0; i < want.size(); ++i)

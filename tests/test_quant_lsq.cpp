@@ -16,14 +16,6 @@
 namespace lowbit::test {
 namespace {
 
-QuantTarget target_of(const GoldenCase& c) { return c.variant == "weight" ? QuantTarget::weight : QuantTarget::activation; }
-
-Tensor scalar(double v, Device device, bool grad = true) {
-  Tensor t = Tensor::full({}, static_cast<float>(v), DType::f32, device);
-  if (grad) t.requires_grad_();
-  return t;
-}
-
 std::shared_ptr<LsqQuantizer> make_q(QuantTarget target, int bits, double s, Device device) {
   auto q = std::dynamic_pointer_cast<LsqQuantizer>(make_lsq_quantizer(QuantConfig{"lsq", bits, target, {}}));
   NoGradGuard no_grad;
