@@ -1,0 +1,353 @@
+// Multi-bit CPU kernels and codes: every code's bit-plane decomposition, encode/decode round trips
+// (AQE's pow2 levels included), and the bit-serial, int8, shift and ADDER GEMMs on every SIMD
+// path this CPU runs, one and two threads, against the naive references of
+// tests/reference/multibit_reference.h: EXACT equality for the integer paths over awkward sizes,
+// bit equality with the same-order f32 sum plus the error bound for the ADDER path.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/ops/multibit.h"
+#include "kernels/bit_math.h"
+#include "kernels/cpu/multibit_adder.h"
+#include "kernels/cpu/multibit_bitserial.h"
+#include "kernels/cpu/multibit_codes.h"
+#include "kernels/cpu/multibit_int8.h"
+#include "kernels/cpu/multibit_shift.h"
+#include "kernels/multibit_math.h"
+#include "tests/reference/multibit_reference.h"
+#include "tests/test_util.h"
+
+namespace lowbit {
+namespace {
+
+const int64_t kKs[] = {1, 31, 33, 65, 257, 1000};
+struct Mn {
+  int64_t M, N;
+};
+const Mn kShapes[] = {{1, 1}, {7, 13}, {5, 3}};
+
+const std::vector<CodeFormat>& formats() {
+  static const std::vector<CodeFormat> f{CodeFormat::unsigned_bits(1), CodeFormat::unsigned_bits(2),
+                                         CodeFormat::unsigned_bits(3), CodeFormat::signed_bits(2),
+                                         CodeFormat::signed_bits(3),   CodeFormat::binary(),
+                                         CodeFormat::ternary(),        CodeFormat::pow2(2),
+                                         CodeFormat::pow2(3)};
+  return f;
+}
+const std::vector<CodeFormat>& sign_exponent_formats() {
+  static const std::vector<CodeFormat> f{CodeFormat::binary(), CodeFormat::ternary(), CodeFormat::pow2(2),
+                                         CodeFormat::pow2(3), CodeFormat::pow2(4)};
+  return f;
+}
+
+std::string label(CodeFormat fa, CodeFormat fb, int64_t M, int64_t N, int64_t K) {
+  return code_format_str(fa) + " x " + code_format_str(fb) + " M" + std::to_string(M) + " N" + std::to_string(N) +
+         " K" + std::to_string(K);
+}
+
+template <typename T>
+void expect_exact(const std::vector<int64_t>& want, const std::vector<T>& got, const std::string& what) {
+  ASSERT_EQ(want.size(), got.size()) << what;
+  int bad = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    if (static_cast<int64_t>(got[i]) != want[i] && bad++ < 3)
+      ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want " << want[i];
+  EXPECT_EQ(bad, 0) << what;
+}
+
+std::vector<cpu::MultibitSimd> simd_paths() {
+  std::vector<cpu::MultibitSimd> p{cpu::MultibitSimd::scalar};
+  if (cpu::multibit_avx2_supported()) p.push_back(cpu::MultibitSimd::avx2);
+  if (cpu::multibit_avx512_supported()) p.push_back(cpu::MultibitSimd::avx512);
+  return p;
+}
+const char* simd_name(cpu::MultibitSimd s) {
+  return s == cpu::MultibitSimd::avx512 ? "avx512" : s == cpu::MultibitSimd::avx2 ? "avx2" : "scalar";
+}
+
+std::vector<cpu::XnorPath> xnor_paths() {
+  std::vector<cpu::XnorPath> p{cpu::XnorPath::scalar};
+  if (cpu::xnor_avx2_supported()) p.push_back(cpu::XnorPath::avx2);
+  if (cpu::xnor_avx512_supported()) p.push_back(cpu::XnorPath::avx512);
+  return p;
+}
+
+std::vector<int8_t> values_of(const std::vector<int8_t>& codes, CodeFormat f) {
+  std::vector<int8_t> v(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) v[i] = static_cast<int8_t>(ref::multibit_value(f, codes[i]));
+  return v;
+}
+
+struct Planes {
+  std::vector<uint32_t> words;
+  std::vector<int32_t> popc;
+};
+Planes planes_of(const std::vector<int8_t>& codes, CodeFormat f, int64_t rows, int64_t K) {
+  const int64_t P = plane_count(f.kind, f.bits);
+  Planes p{std::vector<uint32_t>(static_cast<size_t>(rows * P * packed_words(K)) + 1),
+           std::vector<int32_t>(static_cast<size_t>(rows * P) + 1)};
+  cpu::pack_code_planes(codes.data(), rows, K, f.kind, f.bits, p.words.data(), p.popc.data());
+  return p;
+}
+
+// ---------------------------------------------------------------- codes
+
+TEST(MultibitCodes, PlanesReconstructEveryCodeValue) {
+  std::vector<CodeFormat> all = formats();
+  for (int b = 4; b <= 7; ++b) all.push_back(CodeFormat::unsigned_bits(b));
+  for (int b = 4; b <= 8; ++b) all.push_back(CodeFormat::signed_bits(b));
+  all.push_back(CodeFormat::pow2(4));
+  for (CodeFormat f : all) {
+    ASSERT_TRUE(code_format_ok(f.kind, f.bits)) << code_format_str(f);
+    for (int c : ref::multibit_codes(f)) {
+      const int64_t want = ref::multibit_value(f, c);
+      EXPECT_TRUE(code_valid(f.kind, f.bits, c)) << code_format_str(f) << " code " << c;
+      EXPECT_EQ(code_value(f.kind, c), want) << code_format_str(f) << " code " << c;
+      int64_t v = plane_offset(f.kind);
+      for (int p = 0; p < plane_count(f.kind, f.bits); ++p) {
+        const uint32_t bit = plane_bit(f.kind, c, p);
+        ASSERT_LE(bit, 1u);
+        v += int64_t{plane_coef(f.kind, f.bits, p)} * bit;
+      }
+      EXPECT_EQ(v, want) << code_format_str(f) << " code " << c;
+      EXPECT_LE(std::llabs(want), value_max_abs(f.kind, f.bits)) << code_format_str(f) << " code " << c;
+      if (is_sign_exponent(f.kind)) {
+        EXPECT_EQ(pow2_code_float(c), static_cast<float>(want)) << code_format_str(f) << " code " << c;
+        for (int32_t a : {-128, -3, 0, 1, 127}) EXPECT_EQ(shift_term(a, c), a * want) << code_format_str(f);
+      }
+    }
+    // Just outside the valid range.
+    EXPECT_FALSE(code_valid(f.kind, f.bits, code_max(f.kind, f.bits) + 1)) << code_format_str(f);
+    EXPECT_FALSE(code_valid(f.kind, f.bits, code_min(f.kind, f.bits) - 1)) << code_format_str(f);
+  }
+  EXPECT_FALSE(code_valid(CodeKind::binary, 1, 0));
+  EXPECT_FALSE(code_format_ok(CodeKind::unsigned_int, 8));  // 255 does not fit the int8 codes
+  EXPECT_FALSE(code_format_ok(CodeKind::pow2, 5));
+}
+
+TEST(MultibitCodes, PackedPlanesHoldTheBitsAndZeroPadding) {
+  const CodeFormat f = CodeFormat::pow2(3);
+  const int64_t rows = 3, K = 45, P = plane_count(f.kind, f.bits), kw = packed_words(K);
+  std::vector<int8_t> codes = ref::random_codes(f, rows * K, 5);
+  Planes p = planes_of(codes, f, rows, K);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t pl = 0; pl < P; ++pl) {
+      int64_t count = 0;
+      for (int64_t i = 0; i < kw * 32; ++i) {
+        const uint32_t bit = (p.words[(r * P + pl) * kw + i / 32] >> (i % 32)) & 1u;
+        const uint32_t want = i < K ? plane_bit(f.kind, codes[r * K + i], static_cast<int>(pl)) : 0u;
+        ASSERT_EQ(bit, want) << "row " << r << " plane " << pl << " bit " << i;
+        count += bit;
+      }
+      EXPECT_EQ(p.popc[r * P + pl], count);
+    }
+}
+
+TEST(MultibitCodes, AqePow2LevelsEncodeToSignExponentCodes) {
+  // AQE 3-bit levels (quant/aqe.h) at scale pow2_unit(3) = 1/4.
+  EXPECT_EQ(pow2_unit(3), 0.25f);
+  EXPECT_EQ(pow2_unit(2), 1.f);
+  EXPECT_EQ(pow2_unit(4), 1.f / 64);
+  Tensor x = Tensor::from_vector({0.f, 0.25f, -0.25f, 0.5f, -0.5f, 1.f, -1.f, -0.f}, {1, 8});
+  Tensor codes = multibit_encode(x, CodeFormat::pow2(3), Tensor::from_vector({pow2_unit(3)}, {1}));
+  std::vector<int8_t> got = codes.to_host<int8_t>();
+  EXPECT_EQ(got, (std::vector<int8_t>{0, 1, -1, 2, -2, 3, -3, 0}));
+  EXPECT_EQ(multibit_decode(codes, CodeFormat::pow2(3), Tensor::from_vector({0.25f}, {1})).to_vector(),
+            (std::vector<float>{0.f, 0.25f, -0.25f, 0.5f, -0.5f, 1.f, -1.f, 0.f}));
+  // A value between levels, or past the largest one, is refused with its index.
+  test::expect_error([&] { multibit_encode(Tensor::from_vector({0.25f, 0.375f}, {1, 2}), CodeFormat::pow2(3),
+                                           Tensor::from_vector({0.25f}, {1})); },
+                     {"element 1", "0.375", "pow2(3)"});
+  test::expect_error([&] { multibit_encode(Tensor::from_vector({2.f}, {1, 1}), CodeFormat::pow2(3),
+                                           Tensor::from_vector({0.25f}, {1})); },
+                     {"element 0", "pow2(3)"});
+}
+
+TEST(MultibitCodes, EncodeDecodeRoundTripPerTensorAndPerRow) {
+  const int64_t rows = 4, K = 37;
+  for (CodeFormat f : formats()) {
+    std::vector<int8_t> codes = ref::random_codes(f, rows * K, 11);
+    Tensor ct = Tensor::empty({rows, K}, DType::i8);
+    std::copy(codes.begin(), codes.end(), ct.data<int8_t>());
+    for (const Tensor& scale : {Tensor::from_vector({0.3f}, {1}), Tensor::from_vector({0.5f, 1.25f, 3.f, 0.07f}, {4})}) {
+      Tensor x = multibit_decode(ct, f, scale);
+      std::vector<float> xv = x.to_vector(), s = scale.to_vector();
+      for (int64_t i = 0; i < rows * K; ++i)
+        ASSERT_EQ(xv[i], static_cast<float>(ref::multibit_value(f, codes[i])) * s[s.size() == 1 ? 0 : i / K])
+            << code_format_str(f) << " element " << i;
+      EXPECT_EQ(multibit_encode(x, f, scale).to_host<int8_t>(), codes) << code_format_str(f);
+    }
+  }
+  test::expect_error([] { multibit_encode(Tensor::zeros({2, 3}), CodeFormat::ternary(), Tensor::from_vector({0.f}, {1})); },
+                     {"scale[0]", "> 0"});
+  test::expect_error([] { multibit_encode(Tensor::zeros({2, 3}), CodeFormat::ternary(),
+                                          Tensor::from_vector({1.f, 1.f, 1.f}, {3})); },
+                     {"scale has 3 elements", "want 1", "2"});
+  test::expect_error([] { multibit_encode(Tensor::zeros({2, 3}), CodeFormat::binary(), Tensor::from_vector({1.f}, {1})); },
+                     {"element 0", "binary"});
+}
+
+// ---------------------------------------------------------------- integer GEMMs
+
+TEST(MultibitCpu, BitserialInt8AndShiftEqualIntegerReferenceOnEveryPath) {
+  for (CodeFormat fa : formats())
+    for (CodeFormat fb : formats())
+      for (Mn s : kShapes)
+        for (int64_t K : kKs) {
+          const std::vector<int8_t> a = ref::random_codes(fa, s.M * K, 100 + K), b = ref::random_codes(fb, s.N * K, 200 + K);
+          const std::vector<int64_t> want = ref::multibit_gemm(a, fa, b, fb, s.M, s.N, K);
+          const std::string what = label(fa, fb, s.M, s.N, K);
+          std::vector<int32_t> c(static_cast<size_t>(s.M * s.N));
+          Planes pa = planes_of(a, fa, s.M, K), pb = planes_of(b, fb, s.N, K);
+          for (cpu::XnorPath xp : xnor_paths()) {
+            std::fill(c.begin(), c.end(), -7);
+            cpu::bitserial_gemm(s.M, s.N, K, {pa.words.data(), pa.popc.data(), fa.kind, fa.bits},
+                                {pb.words.data(), pb.popc.data(), fb.kind, fb.bits}, c.data(), s.N, {xp, 1});
+            expect_exact(want, c, "bitserial xnor path " + std::to_string(static_cast<int>(xp)) + " " + what);
+          }
+          const std::vector<int8_t> av = values_of(a, fa), bv = values_of(b, fb);
+          for (cpu::MultibitSimd simd : simd_paths()) {
+            std::fill(c.begin(), c.end(), -7);
+            cpu::int8_gemm(s.M, s.N, K, av.data(), K, bv.data(), K, c.data(), s.N, {simd, 1});
+            expect_exact(want, c, std::string("int8 ") + simd_name(simd) + " " + what);
+            if (!is_sign_exponent(fb.kind)) continue;
+            std::fill(c.begin(), c.end(), -7);
+            cpu::shift_gemm(s.M, s.N, K, av.data(), K, b.data(), K, c.data(), s.N, {simd, 1});
+            expect_exact(want, c, std::string("shift ") + simd_name(simd) + " " + what);
+          }
+        }
+}
+
+TEST(MultibitCpu, StridedOperandsAndTwoThreads) {
+  // Row strides past K and ldc past N; big enough for the two-thread split and several B blocks.
+  const int64_t M = 67, N = 45, K = 300, ld = 311, ldc = 50;
+  const CodeFormat fa = CodeFormat::unsigned_bits(3), fb = CodeFormat::pow2(3);
+  std::vector<int8_t> a = ref::random_codes(fa, M * K, 1), b = ref::random_codes(fb, N * K, 2);
+  std::vector<int64_t> want = ref::multibit_gemm(a, fa, b, fb, M, N, K);
+  std::vector<int8_t> as(static_cast<size_t>(M * ld), 99), bs(static_cast<size_t>(N * ld), 99), bc(bs);
+  for (int64_t r = 0; r < M; ++r)
+    for (int64_t k = 0; k < K; ++k) as[r * ld + k] = static_cast<int8_t>(ref::multibit_value(fa, a[r * K + k]));
+  for (int64_t r = 0; r < N; ++r)
+    for (int64_t k = 0; k < K; ++k) {
+      bs[r * ld + k] = static_cast<int8_t>(ref::multibit_value(fb, b[r * K + k]));
+      bc[r * ld + k] = b[r * K + k];
+    }
+  for (cpu::MultibitSimd simd : simd_paths())
+    for (int threads : {1, 2}) {
+      std::vector<int32_t> c(static_cast<size_t>(M * ldc), -7);
+      std::vector<int64_t> got(want.size());
+      auto check = [&](const char* what) {
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < N; ++n) got[m * N + n] = c[m * ldc + n];
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = N; n < ldc; ++n) ASSERT_EQ(c[m * ldc + n], -7) << what << ": wrote past N";
+        expect_exact(want, got, std::string(what) + " " + simd_name(simd) + " threads " + std::to_string(threads));
+      };
+      cpu::int8_gemm(M, N, K, as.data(), ld, bs.data(), ld, c.data(), ldc, {simd, threads});
+      check("int8");
+      std::fill(c.begin(), c.end(), -7);
+      cpu::shift_gemm(M, N, K, as.data(), ld, bc.data(), ld, c.data(), ldc, {simd, threads});
+      check("shift");
+    }
+  Planes pa = planes_of(a, fa, M, K), pb = planes_of(b, fb, N, K);
+  for (int threads : {1, 2}) {
+    std::vector<int32_t> c(static_cast<size_t>(M * ldc), -7), got(want.size());
+    cpu::bitserial_gemm(M, N, K, {pa.words.data(), pa.popc.data(), fa.kind, fa.bits},
+                        {pb.words.data(), pb.popc.data(), fb.kind, fb.bits}, c.data(), ldc,
+                        {cpu::XnorPath::automatic, threads});
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) got[m * N + n] = c[m * ldc + n];
+    expect_exact(want, got, "bitserial threads " + std::to_string(threads));
+  }
+}
+
+TEST(MultibitCpu, ExtremeCodesNearTheInt32Limit) {
+  // K·max|a|·max|b| just under 2^31: u7 × s8 (127·128) and u7 × pow2(4) (127·64), all at the
+  // extreme codes, so every accumulator runs close to the int32 range.
+  struct Case {
+    CodeFormat fa, fb;
+    int8_t ca, cb;
+    int64_t K;
+  };
+  const Case cases[] = {{CodeFormat::unsigned_bits(7), CodeFormat::signed_bits(8), 127, -128, 132000},
+                        {CodeFormat::unsigned_bits(7), CodeFormat::pow2(4), 127, -7, 264000},
+                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -128, -128, 131000}};
+  for (const Case& t : cases) {
+    const int64_t M = 3, N = 2, K = t.K;
+    std::vector<int8_t> a(static_cast<size_t>(M * K), t.ca), b(static_cast<size_t>(N * K), t.cb);
+    a[5] = 0;  // one row a little smaller
+    const std::vector<int64_t> want = ref::multibit_gemm(a, t.fa, b, t.fb, M, N, K);
+    ASSERT_LE(std::llabs(want[2]), int64_t{INT32_MAX});
+    ASSERT_GT(std::llabs(want[2]), int64_t{1} << 30);
+    const std::string what = label(t.fa, t.fb, M, N, K);
+    for (MultibitPath path : {MultibitPath::bitserial, MultibitPath::int8, MultibitPath::shift}) {
+      if (path == MultibitPath::shift && !is_sign_exponent(t.fb.kind)) continue;
+      Tensor at = Tensor::empty({M, K}, DType::i8), bt = Tensor::empty({N, K}, DType::i8);
+      std::copy(a.begin(), a.end(), at.data<int8_t>());
+      std::copy(b.begin(), b.end(), bt.data<int8_t>());
+      expect_exact(want, multibit_matmul(at, t.fa, bt, t.fb, {path}).to_host<int32_t>(),
+                   std::string(multibit_path_name(path)) + " " + what);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- ADDER
+
+// f32 activations: uniform [-2, 2) with exact zeros, a negative zero and a subnormal.
+std::vector<float> adder_input(int64_t n, uint64_t seed) {
+  ref::Arr r = test::random_arr({n}, -2.0, 2.0, seed);
+  std::vector<float> v(r.v.begin(), r.v.end());
+  for (int64_t i = 0; i < n; i += 11) v[i] = 0.f;
+  if (n > 3) v[3] = -0.f;
+  if (n > 7) v[7] = 1e-40f;
+  return v;
+}
+
+TEST(MultibitCpu, AdderEqualsTheSameOrderF32SumAndStaysWithinItsBound) {
+  for (cpu::MultibitSimd simd : simd_paths())
+    for (CodeFormat fb : sign_exponent_formats())
+      for (Mn s : kShapes)
+        for (int64_t K : kKs) {
+          std::vector<float> a = adder_input(s.M * K, 500 + K);
+          std::vector<int8_t> b = ref::random_codes(fb, s.N * K, 600 + K);
+          std::vector<float> c(static_cast<size_t>(s.M * s.N), std::nanf(""));
+          cpu::adder_gemm(s.M, s.N, K, a.data(), K, b.data(), K, c.data(), s.N, {simd, 1});
+          const std::string what = std::string(simd_name(simd)) + " " + code_format_str(fb) + " K" + std::to_string(K);
+          std::vector<float> same_order = ref::adder_lanes8_f32(a, b, fb, s.M, s.N, K);
+          ref::AdderRef exact = ref::adder_f64(a, b, fb, s.M, s.N, K);
+          const double u = std::ldexp(1.0, -24), n = static_cast<double>(K / 8 + 14), gamma = n * u / (1 - n * u);
+          for (size_t i = 0; i < c.size(); ++i) {
+            ASSERT_EQ(std::memcmp(&c[i], &same_order[i], sizeof(float)), 0)
+                << what << ": element " << i << " got " << c[i] << " want " << same_order[i];
+            ASSERT_LE(std::fabs(c[i] - exact.sum[i]), gamma * exact.abs_sum[i]) << what << ": element " << i;
+          }
+        }
+}
+
+TEST(MultibitCpu, AdderIsExactOnGridInputs) {
+  // Activations on a 2^-6 grid of small magnitude: every partial sum is representable, so any
+  // order gives the exact integer-scaled result.
+  const CodeFormat fb = CodeFormat::pow2(3);
+  const int64_t M = 5, N = 9, K = 1000;
+  std::vector<int8_t> q = ref::random_codes(CodeFormat::signed_bits(8), M * K, 7);
+  std::vector<float> a(q.size());
+  for (size_t i = 0; i < q.size(); ++i) a[i] = std::ldexp(static_cast<float>(q[i]), -6);
+  std::vector<int8_t> b = ref::random_codes(fb, N * K, 8);
+  std::vector<int64_t> want = ref::multibit_gemm(q, CodeFormat::signed_bits(8), b, fb, M, N, K);
+  for (cpu::MultibitSimd simd : simd_paths()) {
+    std::vector<float> c(static_cast<size_t>(M * N));
+    cpu::adder_gemm(M, N, K, a.data(), K, b.data(), K, c.data(), N, {simd, 2});
+    for (size_t i = 0; i < c.size(); ++i)
+      ASSERT_EQ(c[i], std::ldexp(static_cast<float>(want[i]), -6)) << simd_name(simd) << " element " << i;
+  }
+}
+
+}  // namespace
+}  // namespace lowbit
