@@ -10,8 +10,8 @@
 //   CudaQuant/<method>/fwd_bwd: the forward plus its backward node applied to a fixed g (the
 //                               gradient of sum(y·g), no loss), floor 20 B per element.
 //   Both floors add 4 B per element for each reduction pass over x the method needs before its
-//   elementwise pass: DAQ weight stats (1), SAT max|tanh w| and Var[Q] (2), DoReFa max|tanh w| (1),
-//   XNOR per-channel α (1).
+//   elementwise pass: DAQ weight stats (1), SAT max|tanh w| and Var[Q] (2), DoReFa max|tanh w| (1).
+//   XNOR's per-channel α (0) is reduced over one 4 KB row while the row is in registers or cache.
 // Each method is first validated (once per process) against the CPU op on a [1024, 1024] slice of
 // the same inputs (1 M elements: many blocks, the float4 paths and the in-kernel reductions):
 // y and dx within 1e-5·(1 + |want|) except at most 1 element in 1e5 (f32 tanh/FMA differences may

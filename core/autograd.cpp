@@ -1,6 +1,7 @@
 // The autograd engine: node recording, leaf accumulation and the reverse topological walk.
 #include "core/autograd.h"
 
+#include <atomic>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -42,6 +43,10 @@ class AccumulateGrad final : public Node {
         current.add_(grad_out);
       } else {
         leaf.set_grad(add(current.to(DType::f32), grad_out).to(leaf.dtype()));
+      }
+      if (impl->autograd && !impl->autograd->grad_ready_hooks.empty()) {
+        const auto hooks = impl->autograd->grad_ready_hooks;  // a hook may remove itself
+        for (const auto& [handle, fn] : hooks) fn(leaf);
       }
     }
     return {};
@@ -92,6 +97,22 @@ void record(Tensor& out, const char* name, const std::vector<Tensor>& inputs, Ba
   if (!impl->autograd) impl->autograd = std::make_unique<AutogradMeta>();
   impl->autograd->requires_grad = true;
   impl->autograd->grad_fn = std::move(node);
+}
+
+int64_t add_grad_ready_hook(const Tensor& leaf, std::function<void(const Tensor&)> fn) {
+  LOWBIT_CHECK(leaf.defined() && leaf.is_leaf() && leaf.requires_grad(),
+               "add_grad_ready_hook: needs a leaf tensor that requires grad (a parameter)");
+  LOWBIT_CHECK(fn != nullptr, "add_grad_ready_hook: empty function");
+  static std::atomic<int64_t> next_handle{1};
+  const int64_t handle = next_handle++;
+  leaf.unsafe_impl()->autograd->grad_ready_hooks.emplace_back(handle, std::move(fn));
+  return handle;
+}
+
+void remove_grad_ready_hook(const Tensor& leaf, int64_t handle) {
+  if (!leaf.defined() || !leaf.unsafe_impl()->autograd) return;
+  auto& hooks = leaf.unsafe_impl()->autograd->grad_ready_hooks;
+  std::erase_if(hooks, [handle](const auto& h) { return h.first == handle; });
 }
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {

@@ -50,6 +50,8 @@ struct LOWBIT_API AutogradMeta {
   Tensor grad;                        // accumulated gradient (leaves)
   std::shared_ptr<Node> grad_fn;      // producing node (non-leaves)
   std::weak_ptr<Node> accumulator;    // the leaf's AccumulateGrad node, while a graph uses it
+  // add_grad_ready_hook's callbacks with their handles (leaves).
+  std::vector<std::pair<int64_t, std::function<void(const Tensor&)>>> grad_ready_hooks;
 };
 
 // Grad mode (thread-local, on by default).
@@ -79,5 +81,14 @@ LOWBIT_API void record(Tensor& out, const char* name, const std::vector<Tensor>&
 
 // The engine: backpropagates `grad` (or 1 for a one-element root) from `root`.
 LOWBIT_API void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
+
+// Gradient-ready hooks of a leaf that requires grad: fn(leaf) runs each time a backward pass has
+// finished accumulating into leaf.grad(), i.e. once per pass that reaches the leaf, after all of
+// that pass's contributions are summed in, while the pass goes on with the other nodes (so data-
+// parallel training can start reducing a gradient during the backward: core/dist/grad_reducer.h).
+// It runs on the backward's thread with grad mode off and must not start another backward.
+// Returns a handle for remove_grad_ready_hook. Throws for a tensor that is not such a leaf.
+LOWBIT_API int64_t add_grad_ready_hook(const Tensor& leaf, std::function<void(const Tensor&)> fn);
+LOWBIT_API void remove_grad_ready_hook(const Tensor& leaf, int64_t handle);
 
 }  // namespace lowbit

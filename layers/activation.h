@@ -17,6 +17,8 @@ class LOWBIT_API HardTanh : public Module {
  public:
   explicit HardTanh(float lo = -1.f, float hi = 1.f) : lo_(lo), hi_(hi) {}
   Tensor forward(const Tensor& x) override { return hardtanh(x, lo_, hi_); }
+  float lo() const { return lo_; }
+  float hi() const { return hi_; }
 
  private:
   float lo_, hi_;

@@ -1,7 +1,9 @@
-// BatchNorm layers: parameter/buffer creation, input checks, forward via ops::batch_norm.
+// BatchNorm layers: parameter/buffer creation, input checks, forward via ops::batch_norm (or
+// dist::sync_batch_norm when synchronized).
 #include "layers/batchnorm.h"
 
 #include "core/error.h"
+#include "core/dist/sync_batch_norm.h"
 #include "core/ops/norm.h"
 
 namespace lowbit {
@@ -24,6 +26,8 @@ Tensor BatchNorm::forward(const Tensor& x) {
   LOWBIT_CHECK(x.dim() == input_rank_ && x.size(-1) == num_features_, name_, "(", num_features_,
                "): input must be ", input_rank_ == 2 ? "[N, " : "NHWC [N, H, W, ", num_features_, "], got ",
                shape_str(x.shape()));
+  if (sync_ && is_training())
+    return dist::sync_batch_norm(x, weight_, bias_, running_mean_, running_var_, options_.momentum, options_.eps, sync_);
   return batch_norm(x, weight_, bias_, running_mean_, running_var_, is_training(), options_.momentum, options_.eps);
 }
 

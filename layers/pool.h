@@ -16,6 +16,7 @@ class LOWBIT_API MaxPool2d : public Module {
   explicit MaxPool2d(int64_t kernel, int64_t stride = 0, int64_t padding = 0)
       : p_{kernel, kernel, stride ? stride : kernel, stride ? stride : kernel, padding, padding} {}
   Tensor forward(const Tensor& x) override { return max_pool2d(x, p_); }
+  const Pool2dParams& params() const { return p_; }
 
  private:
   Pool2dParams p_;

@@ -1,6 +1,7 @@
-// ResNet-18 (torchvision BasicBlock layout, CIFAR stem) builder.
+// ResNet-18 (torchvision BasicBlock layout; CIFAR or ImageNet stem by input size) builder.
 #include "models/resnet18.h"
 
+#include <algorithm>
 #include <string>
 
 #include "layers/activation.h"
@@ -19,9 +20,12 @@ std::shared_ptr<Module> make_resnet18(const ModelOptions& o, Generator& gen) {
   const int64_t w = scaled(64, o.width_mult);
 
   auto model = std::make_shared<Sequential>();
-  model->push_back("conv1", net.conv(o.in_channels, w, 3, 1, 1, false, LayerRole::First));
+  const bool imagenet_stem = std::min(o.in_height, o.in_width) > kResnet18CifarStemMaxSide;
+  if (imagenet_stem) model->push_back("conv1", net.conv(o.in_channels, w, 7, 2, 3, false, LayerRole::First));
+  else model->push_back("conv1", net.conv(o.in_channels, w, 3, 1, 1, false, LayerRole::First));
   model->push_back("bn1", net.bn2d(w));
   model->push_back("relu", std::make_shared<ReLU>());
+  if (imagenet_stem) model->push_back("maxpool", std::make_shared<MaxPool2d>(3, 2, 1));
   int64_t in_planes = w;
   for (int stage = 0; stage < 4; ++stage) {
     const int64_t planes = w << stage;

@@ -4,6 +4,8 @@
 
 #include "core/autograd.h"
 #include "core/dispatch.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/reduce.h"
 #include "core/optim/clip.h"
 #include "kernels/cpu/quant_aqe.h"
 #if LOWBIT_WITH_CUDA
@@ -89,10 +91,23 @@ Tensor aqe_hard(const Tensor& x_in, AqeLevels levels, float delta) {
   return aqe_forward_raw(x_in.contiguous(), Tensor(), levels, delta, "aqe_hard");
 }
 
+float aqe_relative_delta(const Tensor& w, float rel) {
+  NoGradGuard no_grad;
+  return rel * mean(abs(w.detach())).item();
+}
+
 AqeQuantizer::AqeQuantizer(QuantConfig config) : Quantizer(std::move(config)) {
   levels_ = aqe_levels_for_bits(bits(), target());
+  const bool has_delta = config_.options.count("delta") > 0, has_rel = config_.options.count("delta_rel") > 0;
+  LOWBIT_CHECK(!(has_delta && has_rel), "aqe: give option delta (fixed threshold) or delta_rel (relative), not both");
+  LOWBIT_CHECK(!has_rel || is_weight(), "aqe: option delta_rel (Δ = delta_rel·mean|W|) is for weights only");
   delta_ = static_cast<float>(config_.option("delta", kAqeDefaultDelta));
   LOWBIT_CHECK(delta_ > 0.f && delta_ < 1.f, "aqe: option delta (ternary threshold) must be in (0, 1), got ", delta_);
+  if (is_weight() && !has_delta) {
+    delta_rel_ = static_cast<float>(config_.option("delta_rel", kAqeDefaultDeltaRel));
+    LOWBIT_CHECK(delta_rel_ > 0.f && delta_rel_ <= 2.f,
+                 "aqe: option delta_rel (relative ternary threshold) must be in (0, 2], got ", delta_rel_);
+  }
   alpha_ = register_buffer("alpha", Tensor::full({}, kAqeDefaultAlpha));
   set_alpha(static_cast<float>(config_.option("alpha", kAqeDefaultAlpha)));
 }
@@ -105,9 +120,15 @@ void AqeQuantizer::set_alpha(float alpha) {
 
 float AqeQuantizer::alpha() const { return alpha_.item(); }
 
+float AqeQuantizer::delta_for(const Tensor& x) const {
+  if (levels_ != AqeLevels::ternary || !relative_delta()) return delta_;
+  return aqe_relative_delta(x, delta_rel_);
+}
+
 Tensor AqeQuantizer::forward(const Tensor& x) {
-  if (is_training()) return aqe_quantize(x, alpha_, levels_, delta_);
-  return aqe_hard(x, levels_, delta_);
+  const float delta = delta_for(x);
+  if (is_training()) return aqe_quantize(x, alpha_, levels_, delta);
+  return aqe_hard(x, levels_, delta);
 }
 
 void aqe_clip_weights(const std::vector<Tensor>& weights) { clip_weights(weights, -1.f, 1.f); }

@@ -62,7 +62,8 @@ Tensor dorefa_weight_kbit(const Tensor& w_in, int bits) {
           break;
         case DeviceType::CUDA: {
 #if LOWBIT_WITH_CUDA
-          Tensor scratch = Tensor::empty({2}, DType::f32, ws.device());  // one double accumulator
+          // the Σ g·tanh w accumulator and the tie list, in doubles
+          Tensor scratch = Tensor::empty({2 * cuda::kMaxPathScratchWords}, DType::f32, ws.device());
           cuda::qbase::dorefa_wk_backward(ws.data<float>(), g.data<float>(), dw.data<float>(), ws.numel(),
                                           stats.data<float>(), reinterpret_cast<double*>(scratch.data<float>()));
           break;

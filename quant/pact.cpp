@@ -2,9 +2,15 @@
 // Quantizer.
 #include "quant/pact.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "kernels/cpu/quant_baseline.h"
+#include "kernels/quant/baseline_math.h"
 #include "quant/baseline_common.h"
 #include "quant/dorefa.h"
 #if LOWBIT_WITH_CUDA
@@ -59,12 +65,52 @@ Tensor pact_quantize(const Tensor& x_in, const Tensor& alpha_p, int bits) {
   return y;
 }
 
+float pact_mse_clip(const Tensor& x, int bits) {
+  qbase_detail::check_f32_input(x, "pact_mse_clip", "x");
+  qbase_detail::check_bits(bits, 1, 8, "pact_mse_clip");
+  constexpr int kBins = 2048, kCandidates = 200;
+  const std::vector<float> v = x.to_vector();
+  float top = 0.f;
+  for (float e : v)
+    if (e > top) top = e;  // NaN compares false: skipped
+  if (!(top > 0.f) || !std::isfinite(top)) return 1.f;
+  std::vector<double> count(kBins, 0.0);
+  const double width = static_cast<double>(top) / kBins;
+  for (float e : v)
+    if (e > 0.f && e <= top) count[std::min(kBins - 1, static_cast<int>(static_cast<double>(e) / width))] += 1.0;
+  float best = top;
+  double best_err = std::numeric_limits<double>::infinity();
+  for (int k = 1; k <= kCandidates; ++k) {
+    const float a = static_cast<float>(static_cast<double>(top) * k / kCandidates);
+    double err = 0.0;
+    for (int b = 0; b < kBins; ++b) {
+      if (count[b] == 0.0) continue;
+      const float c = static_cast<float>((b + 0.5) * width);
+      const double d = static_cast<double>(c) - static_cast<double>(basemath::pact_forward(c, a, bits));
+      err += count[b] * d * d;
+    }
+    if (err < best_err) {  // strict: ties keep the smaller clip
+      best_err = err;
+      best = a;
+    }
+  }
+  return best;
+}
+
 namespace {
 
 class PactQuantizer : public Quantizer {
  public:
   explicit PactQuantizer(QuantConfig config) : Quantizer(std::move(config)) {
     alpha_ = register_parameter("alpha", Tensor::full({}, static_cast<float>(config_.option("alpha", 10.0))));
+  }
+  // Without the option "alpha": the clip that fits the first batch (pact_mse_clip).
+  void initialize(const Tensor& x) override {
+    if (config_.options.count("alpha") == 0) {
+      NoGradGuard no_grad;
+      alpha_.fill_(pact_mse_clip(x, bits()));
+    }
+    mark_initialized();
   }
   Tensor forward(const Tensor& x) override { return pact_quantize(x, alpha_, bits()); }
 

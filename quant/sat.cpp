@@ -7,6 +7,7 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "kernels/cpu/quant_sat.h"
+#include "quant/pact.h"
 #if LOWBIT_WITH_CUDA
 #include "kernels/cuda/quant_sat.h"
 #endif
@@ -78,7 +79,7 @@ Tensor sat_weight_quantize(const Tensor& w_in, const SatWeightOptions& opt, Tens
         case DeviceType::CUDA:
 #if LOWBIT_WITH_CUDA
         {
-          Tensor work = double_scratch(1, ws.device());
+          Tensor work = double_scratch(cuda::kMaxPathScratchWords, ws.device());
           cuda::sat_weight_backward(g.data<float>(), ws.data<float>(), dx.data<float>(), stats.data<float>(),
                                     reinterpret_cast<double*>(work.data<float>()), ws.numel(), autograd_max);
           break;
@@ -145,7 +146,7 @@ Tensor cgpact_quantize(const Tensor& x_in, const Tensor& alpha_p, int bits) {
 // ---- SatWeightQuantizer ----
 
 SatWeightQuantizer::SatWeightQuantizer(QuantConfig config) : Quantizer(std::move(config)) {
-  const double scheme = config_.option("scheme", 1), max_grad = config_.option("max_grad", 0);
+  const double scheme = config_.option("scheme", bits() <= 2 ? 2 : 1), max_grad = config_.option("max_grad", 0);
   LOWBIT_CHECK(scheme == 0 || scheme == 1 || scheme == 2,
                "sat weight quantizer: option scheme must be 0 (original), 1 (modified) or 2 (centered), got ", scheme);
   LOWBIT_CHECK(max_grad == 0 || max_grad == 1,
@@ -175,13 +176,19 @@ Tensor SatWeightQuantizer::forward(const Tensor& w) {
 // ---- CgPactQuantizer ----
 
 CgPactQuantizer::CgPactQuantizer(QuantConfig config) : Quantizer(std::move(config)) {
+  const double clip_init = config_.option("clip_init", 0);
+  LOWBIT_CHECK(clip_init == 0 || clip_init == 1,
+               "sat activation quantizer: option clip_init must be 0 (fit the first batch) or 1 (AdaBits' 8 / 10), got ",
+               clip_init);
+  adabits_init_ = clip_init == 1;
   alpha_ = register_parameter("alpha", Tensor::full({}, static_cast<float>(config_.option("alpha_init", 8.0))));
 }
 
 void CgPactQuantizer::initialize(const Tensor& x) {
-  if (config_.options.count("alpha_init") == 0 && x.dim() == 2) {
+  if (config_.options.count("alpha_init") == 0) {
     NoGradGuard no_grad;
-    alpha_.fill_(10.0f);  // AdaBits' FC-input clip
+    if (!adabits_init_) alpha_.fill_(pact_mse_clip(x, bits()));
+    else if (x.dim() == 2) alpha_.fill_(10.0f);  // AdaBits' FC-input clip (conv inputs keep 8)
   }
   mark_initialized();
 }

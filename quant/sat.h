@@ -39,7 +39,9 @@ LOWBIT_API Tensor cgpact_quantize(const Tensor& x, const Tensor& alpha_p, int bi
 // n_out of a weight: out_features for [out, in]; O·kh·kw for an OHWI conv weight; else dim 0.
 LOWBIT_API int64_t sat_n_out(const Shape& weight_shape);
 
-// Weights. Options: "scheme" (0 original, 1 modified = default, 2 centered), "max_grad"
+// Weights. Options: "scheme" (0 original, 1 modified, 2 centered; default: centered at 1–2 bits,
+// modified from 3 bits — modified's levels {−1, 0} at 1 bit and {−1, −½, 0, ½} at 2 bits are
+// lopsided, and AdaBits' author recommends centered at low precision, issue #3, spec §4.8), "max_grad"
 // (0 autograd = default, 1 constant as N2D2), "rescale" (FC = rank-2 weights, default 1),
 // "rescale_conv" (rank-4 weights, default 0: AdaBits' README/ImageNet; its CIFAR config sets 1).
 class LOWBIT_API SatWeightQuantizer : public Quantizer {
@@ -54,8 +56,10 @@ class LOWBIT_API SatWeightQuantizer : public Quantizer {
   bool rescale_fc_, rescale_conv_;
 };
 
-// Activations (CG-PACT). Learnable clip "alpha" (α_p, 0-d). Option "alpha_init": without it α
-// starts at 8 (AdaBits' conv inputs) and initialize() sets 10 for rank-2 (FC) inputs.
+// Activations (CG-PACT). Learnable clip "alpha" (α_p, 0-d). Its start: the option "alpha_init"
+// when given; else initialize() fits it to the first batch (pact_mse_clip, quant/pact.h: AdaBits'
+// constants zero every 2-bit activation of a small net); option "clip_init=1" keeps AdaBits'
+// constants instead, 8 for conv inputs and 10 for rank-2 (FC) inputs.
 class LOWBIT_API CgPactQuantizer : public Quantizer {
  public:
   explicit CgPactQuantizer(QuantConfig config);
@@ -65,6 +69,7 @@ class LOWBIT_API CgPactQuantizer : public Quantizer {
 
  private:
   Parameter alpha_;
+  bool adabits_init_ = false;
 };
 
 // "sat": weights → SatWeightQuantizer, activations → CgPactQuantizer; both 1–8 bits.

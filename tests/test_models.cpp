@@ -40,8 +40,12 @@ ModelOptions input(int64_t c, int64_t h, int64_t w) {
 //    (1 input channel: stem 144 instead of 432 → 269,562)
 //  lenet5, 1x28x28: conv 5·5·1·6+6 = 156, conv 5·5·6·16+16 = 2,416, fc 400·120+120 = 48,120,
 //    fc 120·84+84 = 10,164, fc 84·10+10 = 850 → 61,706; 3x32x32: conv1 456, fc1 576·120+120 → 83,126
+//  lenet5_ht: lenet5 without the biases before a BN (−6 −16 −120 −84 = −226) plus BN 2·(6+16+120+84) = 452
+//    → 61,932; 3x32x32 → 83,352
 //  resnet18: the well-known CIFAR ResNet-18 count 11,173,962 (1 channel: −1,152)
 //  vgg_small, 3x32x32: convs 4,574,592 + BN 3,584 + fc 8,192·10+10 = 4,660,106
+//  bnn_lenet, 1x28x28: convs 9·32 + 9·32·64 + 9·64·64 = 55,584, fc 3,136·256 + 256·10 = 805,376, BN
+//    2·(32+64+64+256+10) = 852 → 861,812; 3x32x32: conv1 864, fc4 4,096·256 → 1,108,148
 //  minw_a..d, mobilenet_v2: same arithmetic (mobilenet_v2: 2,236,682 with 3 channels)
 struct Expected {
   const char* name;
@@ -50,6 +54,7 @@ struct Expected {
 const Expected kZoo[] = {
     {"mlp", 784 * 256 + 256 + 256 * 10 + 10, 3072 * 256 + 256 + 256 * 10 + 10},
     {"lenet5", 61706, 83126},
+    {"lenet5_ht", 61932, 83352},
     {"resnet20", 269562, 269850},
     {"resnet18", 11172810, 11173962},
     {"vgg_small", 4621962, 4660106},
@@ -57,6 +62,7 @@ const Expected kZoo[] = {
     {"minw_b", 4567380, 6403540},
     {"minw_c", 2594132, 3512788},
     {"minw_d", 1804116, 2264020},
+    {"bnn_lenet", 861812, 1108148},
     {"mobilenet_v2", 2236106, 2236682},
 };
 
@@ -76,10 +82,13 @@ void check_model(const Expected& e, int64_t c, int64_t hw, int64_t want_params) 
   Generator gen(1);
   std::shared_ptr<Module> net = make_model(e.name, input(c, hw, hw), gen);
   EXPECT_EQ(net->num_parameters(), want_params);
-  // The MINW nets need a batch of 4: in a pair, batch norm gives ±0.99999 to each feature, which
-  // never saturates the HardTanh, and then a BN's bias gets exactly zero gradient (the next
-  // Linear + training-mode BN cancels any per-feature shift). Batches of 4 reach ±1.7.
-  const int64_t n = std::string(e.name).starts_with("minw") ? 4 : 2;
+  // The MINW nets, lenet5_ht and bnn_lenet need a batch of 4: in a pair, batch norm gives ±0.99999 to each
+  // feature, which never saturates the HardTanh, and then a BN's bias gets exactly zero gradient
+  // (the next Linear + training-mode BN cancels any per-feature shift). Batches of 4 reach ±1.7.
+  const int64_t n = std::string(e.name).starts_with("minw") || std::string(e.name) == "lenet5_ht" ||
+                          std::string(e.name) == "bnn_lenet"
+                      ? 4
+                      : 2;
   Tensor x = Tensor::randn({n, hw, hw, c}, Device::cpu(), &gen);
   Tensor y = (*net)(x);
   ASSERT_THAT(y.shape(), ElementsAre(n, 10));
@@ -195,6 +204,9 @@ TEST(ModelFactory, EveryConvAndLinearComesThroughTheFactoryWithItsRole) {
   using M = std::map<std::string, int>;
   EXPECT_EQ(roles_of("mlp"), (M{{"linear first", 1}, {"linear hidden", 1}, {"linear last", 1}}));
   EXPECT_EQ(roles_of("lenet5"), (M{{"conv first", 1}, {"conv hidden", 1}, {"linear hidden", 2}, {"linear last", 1}}));
+  EXPECT_EQ(roles_of("lenet5_ht"),
+            (M{{"conv first", 1}, {"conv hidden", 1}, {"linear hidden", 2}, {"linear last", 1}}));
+  EXPECT_EQ(roles_of("bnn_lenet"), (M{{"conv first", 1}, {"conv hidden", 2}, {"linear hidden", 1}, {"linear last", 1}}));
   // resnet20: the 18 block convs are the quantized ones (spec §2.6); stem and linear stay first/last.
   EXPECT_EQ(roles_of("resnet20"), (M{{"conv first", 1}, {"conv hidden", 18}, {"linear last", 1}}));
   // resnet18: 16 block convs + 3 downsample 1x1 convs.

@@ -146,8 +146,58 @@ TEST_P(AqeTest, UnsupportedWidthsRefused) {
     }
   }
   EXPECT_THROW(make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta", 0.0}}}), Error);
-  EXPECT_EQ(dynamic_cast<AqeQuantizer&>(*make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {}})).delta(),
-            kAqeDefaultDelta);
+  EXPECT_THROW(make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta_rel", 0.0}}}), Error);
+  EXPECT_THROW(make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta", 0.5}, {"delta_rel", 0.7}}}),
+               Error);
+  EXPECT_THROW(make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::activation, {{"delta_rel", 0.7}}}), Error);
+  auto& act = dynamic_cast<AqeQuantizer&>(*make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::activation, {}}));
+  EXPECT_FALSE(act.relative_delta());
+  EXPECT_EQ(act.delta(), kAqeDefaultDelta);
+  auto& w = dynamic_cast<AqeQuantizer&>(*make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {}}));
+  EXPECT_TRUE(w.relative_delta());
+  EXPECT_EQ(w.delta_rel(), kAqeDefaultDeltaRel);
+  auto& fixed =
+      dynamic_cast<AqeQuantizer&>(*make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta", 0.25}}}));
+  EXPECT_FALSE(fixed.relative_delta());
+  EXPECT_EQ(fixed.delta(), 0.25f);
+}
+
+// Ternary weights use TWN's Δ = 0.7·mean|W| of the current tensor (spec §5.2 leaves Δ open): small
+// weights (a float checkpoint's, ~0.05) keep their large entries instead of all becoming 0.
+TEST_P(AqeTest, TernaryWeightThresholdIsRelative) {
+  // mean|w| = (0.01 + 0.02 + 0.03 + 0.06 + 0.08 + 0.1) / 6 = 0.05 → Δ = 0.035 (float64 reference).
+  const std::vector<float> wv = {0.01f, -0.02f, 0.03f, -0.06f, 0.08f, -0.1f};
+  double mean_abs = 0;
+  for (float v : wv) mean_abs += std::abs(static_cast<double>(v));
+  const double delta = 0.7 * mean_abs / static_cast<double>(wv.size());
+  Tensor w = Tensor::from_vector(wv, {6}, device());
+  auto q = make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {}});
+  q->to(device());
+  auto* aqe = dynamic_cast<AqeQuantizer*>(q.get());
+  EXPECT_NEAR(aqe->delta_for(w), delta, 1e-7);
+  std::vector<float> hard_want;
+  for (float v : wv) hard_want.push_back(std::abs(v) <= delta ? 0.f : (v < 0 ? -1.f : 1.f));
+  EXPECT_EQ(hard_want, (std::vector<float>{0, 0, 0, -1, 1, -1}));
+  q->train(false);
+  EXPECT_EQ(q->forward(w).to_vector(), hard_want);
+  // Train: α·h + (1 − α)·w with the same Δ; dx = 2α·g on |w| ≤ 1.
+  q->train(true);
+  Tensor wg = w.clone().requires_grad_();
+  Tensor y = q->forward(wg);
+  std::vector<float> yv = y.to_vector();
+  for (size_t i = 0; i < wv.size(); ++i)
+    EXPECT_NEAR(yv[i], 0.5 * hard_want[i] + 0.5 * static_cast<double>(wv[i]), 1e-6) << i;
+  sum(y).backward();
+  EXPECT_EQ(wg.grad().to_vector(), std::vector<float>(wv.size(), 1.f));
+  // Scaling the weights scales Δ: the ternary pattern is unchanged.
+  Tensor w10 = Tensor::from_vector(std::vector<float>{0.1f, -0.2f, 0.3f, -0.6f, 0.8f, -1.f}, {6}, device());
+  q->train(false);
+  EXPECT_EQ(q->forward(w10).to_vector(), hard_want);
+  // An explicit fixed Δ = ½ is the paper-literal reading: every one of these weights is 0.
+  auto fixed = make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta", 0.5}}});
+  fixed->to(device());
+  fixed->train(false);
+  EXPECT_EQ(fixed->forward(w).to_vector(), std::vector<float>(wv.size(), 0.f));
 }
 
 TEST_P(AqeTest, WeightClipHelpers) {

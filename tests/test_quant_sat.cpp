@@ -264,9 +264,29 @@ TEST_P(SatTest, TrainAndEvalAgree) {
   for (float e : q->forward(wc).to_vector()) EXPECT_EQ(std::fmod(e * 8.f + 8.f, 1.f), 0.f) << e;
 }
 
+// The weight scheme's default depends on the width: centered at 1–2 bits (modified's levels are
+// lopsided there: {−1, 0} and {−1, −½, 0, ½}), modified (AdaBits' default) from 3 bits.
+TEST_P(SatTest, DefaultWeightSchemePerWidth) {
+  for (int bits = 1; bits <= 8; ++bits) {
+    auto q = make_sat_quantizer(QuantConfig{"sat", bits, QuantTarget::weight, {}});
+    auto& sat = dynamic_cast<SatWeightQuantizer&>(*q);
+    EXPECT_EQ(sat.options_for({4, 3, 3, 2}).scheme, bits <= 2 ? SatScheme::centered : SatScheme::modified) << bits;
+    auto explicit_q = make_sat_quantizer(QuantConfig{"sat", bits, QuantTarget::weight, {{"scheme", 1}}});
+    EXPECT_EQ(dynamic_cast<SatWeightQuantizer&>(*explicit_q).options_for({4, 3, 3, 2}).scheme, SatScheme::modified);
+  }
+  // At 1 bit the default gives symmetric signs ±½ (before the rescale), never 0.
+  Tensor w = from_ref(random_arr({4, 3, 3, 2}, -1.5, 1.5, 8), device());
+  auto q1 = make_sat_quantizer(QuantConfig{"sat", 1, QuantTarget::weight, {}});
+  q1->to(device());
+  q1->train(false);
+  const std::vector<float> y = q1->forward(w).to_vector(), wv = w.to_vector();
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y[i], wv[i] < 0 ? -0.5f : 0.5f) << wv[i];
+}
+
 TEST_P(SatTest, CgPactQuantizerParameterAndInit) {
-  auto conv = make_sat_quantizer(QuantConfig{"sat", 4, QuantTarget::activation, {}});
-  auto fc = make_sat_quantizer(QuantConfig{"sat", 4, QuantTarget::activation, {}});
+  // clip_init=1: AdaBits' constants (the default fits the first batch: test_quant_clip_init.cpp).
+  auto conv = make_sat_quantizer(QuantConfig{"sat", 4, QuantTarget::activation, {{"clip_init", 1.0}}});
+  auto fc = make_sat_quantizer(QuantConfig{"sat", 4, QuantTarget::activation, {{"clip_init", 1.0}}});
   auto set = make_sat_quantizer(QuantConfig{"sat", 4, QuantTarget::activation, {{"alpha_init", 6.0}}});
   ASSERT_EQ(conv->named_parameters().size(), 1u);
   EXPECT_EQ(conv->named_parameters()[0].first, "alpha");

@@ -32,6 +32,8 @@ TrainConfig unusual_config() {
   c.width_mult = 0.5;
   c.limit_train = 100;
   c.limit_test = 50;
+  c.data_threads = 3;
+  c.bad_images = "refuse";
   c.epochs = 7;
   c.batch_size = 32;
   c.eval_batch_size = 200;
@@ -66,6 +68,7 @@ TrainConfig unusual_config() {
   c.ewgs_delta_batches = 2;
   c.aqe_alpha_start = 0.25;
   c.aqe_alpha_end = 0.75;
+  c.sync_bn = true;
   return c;
 }
 
@@ -167,12 +170,15 @@ TEST(TrainConfig, ChecksNameTheSetting) {
   EXPECT_THAT(msg([](TrainConfig& c) { c.gamma = 0; }), HasSubstr("gamma must be"));
   EXPECT_THAT(msg([](TrainConfig& c) { c.grad_clip = -1; }), HasSubstr("grad-clip must be"));
   EXPECT_THAT(msg([](TrainConfig& c) { c.limit_train = -1; }), HasSubstr("limit-train must be >= 0"));
+  EXPECT_THAT(msg([](TrainConfig& c) { c.data_threads = -1; }), HasSubstr("data-threads must be >= 0"));
+  EXPECT_THAT(msg([](TrainConfig& c) { c.bad_images = "ignore"; }), HasSubstr("bad-images must be skip or refuse"));
   EXPECT_THAT(msg([](TrainConfig& c) { c.width_mult = 0; }), HasSubstr("width-mult must be"));
   EXPECT_THAT(msg([](TrainConfig& c) { c.lr = std::nan(""); }), HasSubstr("lr must be a finite number"));
 }
 
 TEST(TrainConfig, OnlyRunIndependentSettingsMayChangeOnResume) {
-  for (const char* key : {"epochs", "data-dir", "device", "log-every", "limit-test", "eval_batch_size"})
+  for (const char* key : {"epochs", "data-dir", "device", "log-every", "limit-test", "eval_batch_size", "data-threads",
+                           "bad-images", "sync-bn"})
     EXPECT_TRUE(may_change_on_resume(key)) << key;
   for (const char* key : {"model", "lr", "seed", "batch-size", "optimizer", "schedule", "limit-train", "hidden"})
     EXPECT_FALSE(may_change_on_resume(key)) << key;

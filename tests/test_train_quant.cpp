@@ -166,6 +166,7 @@ TEST(TrainQuant, RecipesExpandAndFlagsOverride) {
   EXPECT_EQ(s.schedule, "multistep");
   EXPECT_EQ(s.milestones, (std::vector<int64_t>{100, 150}));
   EXPECT_TRUE(s.nesterov);
+  EXPECT_EQ(s.quant_options, "clip_init=1,rescale_conv=1");
   const TrainConfig m = apply_recipe(TrainConfig{}, "aqe-minw");
   EXPECT_EQ(m.model, "minw_a");
   EXPECT_EQ(m.schedule, "exponential");

@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ops/binary.h"
@@ -115,19 +116,41 @@ TEST(XnorGemm, ExactForEveryKAndPath) {
 }
 
 TEST(XnorGemm, MultiThreadedMatchesReference) {
-  const int64_t M = 301, N = 70, K = 1000;  // enough work for the kernel to split M
+  // Enough work for the kernel to use several threads. The AVX2 path splits B's 32-row panels
+  // (N = 70: three panels, the last partial) or, with fewer panels than threads (N = 20), the rows.
+  for (auto [M, N] : {std::pair<int64_t, int64_t>{301, 70}, {1000, 20}}) {
+    const int64_t K = 1000;
+    std::vector<float> a = signs_input(M * K, 1), b = signs_input(N * K, 2);
+    std::vector<int64_t> want = ref::xnor_gemm(a, b, M, N, K);
+    Tensor pa = packed(a, {M, K}), pb = packed(b, {N, K});
+    for (XnorKernel k : kernels())
+      for (int threads : {1, 2, 3})
+        expect_equal(want, xnor_matmul(pa, pb, {k, threads}),
+                     std::string(kernel_name(k)) + " N=" + std::to_string(N) + " threads=" + std::to_string(threads));
+  }
+  const int64_t M = 301, N = 70, K = 1000;
   std::vector<float> a = signs_input(M * K, 1), b = signs_input(N * K, 2);
   std::vector<int64_t> want = ref::xnor_gemm(a, b, M, N, K);
   Tensor pa = packed(a, {M, K}), pb = packed(b, {N, K});
-  for (XnorKernel k : kernels())
-    for (int threads : {1, 2, 3})
-      expect_equal(want, xnor_matmul(pa, pb, {k, threads}),
-                   std::string(kernel_name(k)) + " threads=" + std::to_string(threads));
   cpu::set_xnor_threads(2);
   EXPECT_EQ(cpu::xnor_threads(), 2);
   expect_equal(want, xnor_matmul(pa, pb), "default path and threads");
   cpu::set_xnor_threads(0);
   EXPECT_GE(cpu::xnor_threads(), 1);
+}
+
+TEST(XnorGemm, LongKPastTheSixteenBitCounters) {
+  // The AVX2 path widens its byte counters into 16-bit sums and those into 32-bit totals every
+  // 129024 bits of K: here K is past that, and half the rows of B are the negated rows of A, so
+  // their popcounts (≈ K) overflow 16 bits unless that second widening works.
+  const int64_t M = 7, N = 35, K = 130031;
+  std::vector<float> a = signs_input(M * K, 11), b = signs_input(N * K, 12);
+  for (int64_t n = 0; n < N; n += 2)
+    for (int64_t j = 0; j < K; ++j) b[n * K + j] = a[(n % M) * K + j] < 0.f ? 1.f : -1.f;
+  std::vector<int64_t> want = ref::xnor_gemm(a, b, M, N, K);
+  EXPECT_EQ(want[0], -K);  // row 0 of B is row 0 of A negated
+  Tensor pa = packed(a, {M, K}), pb = packed(b, {N, K});
+  for (XnorKernel k : kernels()) expect_equal(want, xnor_matmul(pa, pb, {k, 1}), kernel_name(k));
 }
 
 TEST(XnorGemm, AllEqualSignsGiveK) {

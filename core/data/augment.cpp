@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "kernels/image_math.h"
 #include "kernels/philox.h"
 
 namespace lowbit::data {
@@ -33,7 +34,8 @@ std::vector<float> normalization_table(const std::vector<float>& mean, const std
     LOWBIT_CHECK(std::isfinite(m) && std::isfinite(s) && s > 0.f,
                  "normalization: need a finite mean and a finite std > 0, got mean ", m, " std ", s, " for channel ",
                  c);
-    for (int v = 0; v < 256; ++v) lut[static_cast<size_t>(c * 256 + v)] = (static_cast<float>(v) / 255.f - m) / s;
+    for (int v = 0; v < 256; ++v)
+      lut[static_cast<size_t>(c * 256 + v)] = normalize_pixel(static_cast<uint8_t>(v), m, s);
   }
   return lut;
 }

@@ -1,5 +1,6 @@
-// DataLoader: the seeded permutation, the assembly of one batch (gather, augment, normalize:
-// one pass over B*H*W*C bytes through a per-channel lookup table), and the prefetch thread.
+// DataLoader: the seeded permutation, the assembly of one batch (this shard's share of it;
+// gather, augment, normalize: one pass over B*H*W*C bytes through a per-channel lookup table),
+// and the prefetch thread.
 #include "core/data/loader.h"
 
 #include <algorithm>
@@ -40,6 +41,7 @@ DataLoader::DataLoader(ImageDataset data, LoaderOptions options) : data_(std::mo
   LOWBIT_CHECK(o.crop_padding >= 0 && o.crop_padding <= (int64_t{1} << 30),
                "DataLoader: crop_padding must be in [0, 2^30], got ", o.crop_padding);
   LOWBIT_CHECK(o.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", o.prefetch);
+  check_shard(o.shard, "DataLoader");
   LOWBIT_CHECK(data_.count > 0 && data_.height > 0 && data_.width > 0 && data_.channels > 0,
                "DataLoader: empty dataset (", data_.count, " images of ", data_.height, "x", data_.width, "x",
                data_.channels, ")");
@@ -78,12 +80,15 @@ void DataLoader::start_epoch(int64_t epoch) {
 
 Batch DataLoader::make_batch(int64_t b) const {
   const int64_t start = b * options_.batch_size;
-  const int64_t n = std::min(options_.batch_size, data_.count - start);
-  const int64_t h = data_.height, w = data_.width, c = data_.channels, size = data_.image_size();
+  const std::vector<int64_t> positions =
+      shard_positions(start, std::min(options_.batch_size, data_.count - start), options_.shard);
+  const auto n = static_cast<int64_t>(positions.size());
   Batch batch;
+  if (n == 0) return batch;  // an empty share of a sharded loader: passed over by next()
+  const int64_t h = data_.height, w = data_.width, c = data_.channels, size = data_.image_size();
   batch.images = Tensor::empty({n, h, w, c}, DType::f32, Device::cpu());
   batch.labels = Tensor::empty({n}, DType::i32, Device::cpu());
-  batch.indices.assign(order_.begin() + start, order_.begin() + start + n);
+  for (int64_t p : positions) batch.indices.push_back(order_[static_cast<size_t>(p)]);
   float* x = batch.images.data<float>();
   int32_t* y = batch.labels.data<int32_t>();
   for (int64_t k = 0; k < n; ++k) {
@@ -100,20 +105,22 @@ Batch DataLoader::make_batch(int64_t b) const {
 
 bool DataLoader::next(Batch& batch) {
   const int64_t total = num_batches();
-  if (cursor_ >= total) return false;
   Batch made;
-  if (options_.prefetch > 0) {
-    if (!worker_) {
-      const int64_t first = cursor_;
-      worker_ = std::make_unique<Worker>(total - first, options_.prefetch,
-                                         [this, first](int64_t i) { return make_batch(first + i); });
+  do {  // passes over an empty share (sharded loaders)
+    if (cursor_ >= total) return false;
+    if (options_.prefetch > 0) {
+      if (!worker_) {
+        const int64_t first = cursor_;
+        worker_ = std::make_unique<Worker>(total - first, options_.prefetch,
+                                           [this, first](int64_t i) { return make_batch(first + i); });
+      }
+      if (!worker_->prefetcher.pop(made)) return false;
+    } else {
+      made = make_batch(cursor_);
     }
-    if (!worker_->prefetcher.pop(made)) return false;
-  } else {
-    made = make_batch(cursor_);
-  }
-  ++cursor_;
-  if (cursor_ == total) worker_.reset();  // the epoch is done: let the thread go
+    ++cursor_;
+    if (cursor_ == total) worker_.reset();  // the epoch is done: let the thread go
+  } while (made.size() == 0);
   // TODO(CUDA backend issue): pinned staging buffers and cudaMemcpyAsync on a copy stream.
   const Device device = options_.device;
   if (!device.is_cpu()) {

@@ -1,5 +1,6 @@
-// DataLoader: batches from an in-memory ImageDataset (NHWC u8). Each epoch visits the examples
-// in a seeded random order (or in file order without shuffling) and yields batches of
+// DataLoader: a BatchSource (batch_source.h) over an in-memory ImageDataset (NHWC u8). Each epoch
+// visits the examples in a seeded random order (or in file order without shuffling) and yields
+// batches of
 //   images f32 [B, H, W, C]: optional random crop (zero padding) and horizontal flip, then
 //                            (pixel / 255 - mean[c]) / std[c]   (see core/data/augment.h)
 //   labels i32 [B]
@@ -18,19 +19,14 @@
 #include <memory>
 #include <vector>
 
+#include "core/data/batch_source.h"
 #include "core/data/dataset.h"
+#include "core/data/shard.h"
 #include "core/device.h"
 #include "core/export.h"
 #include "core/tensor.h"
 
 namespace lowbit::data {
-
-struct Batch {
-  Tensor images;                 // f32 [B, H, W, C]
-  Tensor labels;                 // i32 [B]
-  std::vector<int64_t> indices;  // the examples' indices in the dataset
-  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
-};
 
 struct LoaderOptions {
   int64_t batch_size = 64;
@@ -46,26 +42,29 @@ struct LoaderOptions {
   // Optional: applied to each batch, on the CPU and on the thread that builds it, before the
   // copy to `device` (e.g. extra augmentation). Its exceptions surface in next().
   std::function<void(Batch&)> transform = nullptr;
+  // Data-parallel: this process's share of each batch (core/data/shard.h); batch_size stays the
+  // global batch, num_batches() and num_examples() the global counts; empty shares are passed over.
+  Shard shard;
   // Where batches are delivered. TODO(CUDA backend issue): pinned host buffers and asynchronous
   // copies on a stream; for now next() does a synchronous images.to(device) on the caller's thread.
   Device device = Device::cpu();
 };
 
-class LOWBIT_API DataLoader {
+class LOWBIT_API DataLoader : public BatchSource {
  public:
   // Throws on batch_size < 1, a negative limit or crop_padding, bad mean/std, an empty dataset or
   // one whose buffers do not match its shape.
   DataLoader(ImageDataset data, LoaderOptions options);
-  ~DataLoader();  // stops the prefetch thread, even in the middle of an epoch
+  ~DataLoader() override;  // stops the prefetch thread, even in the middle of an epoch
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
-  void start_epoch(int64_t epoch);  // rewinds and fixes the epoch's order and augmentation
-  bool next(Batch& batch);          // the next batch; false once the epoch is done
+  void start_epoch(int64_t epoch) override;  // rewinds and fixes the epoch's order and augmentation
+  bool next(Batch& batch) override;          // the next batch; false once the epoch is done
 
-  int64_t num_batches() const;  // per epoch, honouring drop_last
-  int64_t num_examples() const { return data_.count; }  // after `limit`
-  int64_t epoch() const { return epoch_; }
+  int64_t num_batches() const override;  // per epoch, honouring drop_last
+  int64_t num_examples() const override { return data_.count; }  // after `limit`
+  int64_t epoch() const override { return epoch_; }
   const ImageDataset& dataset() const { return data_; }  // after `limit`
   const LoaderOptions& options() const { return options_; }
 

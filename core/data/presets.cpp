@@ -1,12 +1,21 @@
 // The dataset presets table and its helpers.
 #include "core/data/presets.h"
 
+#include <cstdlib>
+
 #include "core/data/cifar.h"
 #include "core/data/idx.h"
+#include "core/data/packed_dataset.h"
 #include "core/error.h"
 
 namespace lowbit::data {
 namespace {
+
+// $LOWBIT_IMAGENET_DIR, else "" (no standard location).
+std::string default_imagenet_dir() {
+  const char* env = std::getenv("LOWBIT_IMAGENET_DIR");
+  return env && *env ? env : "";
+}
 
 const std::vector<DatasetPreset>& presets() {
   static const std::vector<DatasetPreset> table = [] {
@@ -34,6 +43,25 @@ const std::vector<DatasetPreset>& presets() {
     cifar.default_dir = &default_cifar10_dir;
     cifar.load = &load_cifar10_split;
     t.push_back(cifar);
+
+    DatasetPreset imagenet;
+    imagenet.name = "imagenet";
+    imagenet.channels = 3;
+    imagenet.num_classes = 1000;  // nominal: the folder's class count is used
+    imagenet.height = imagenet.width = 224;
+    imagenet.mean = {0.485f, 0.456f, 0.406f};
+    imagenet.std = {0.229f, 0.224f, 0.225f};
+    imagenet.train_flip = true;
+    imagenet.dir_env = "LOWBIT_IMAGENET_DIR";
+    imagenet.default_dir = &default_imagenet_dir;
+    imagenet.streaming = true;
+    imagenet.train_transform.kind = ImageTransform::Kind::random_resized_crop;
+    imagenet.train_transform.size = 224;
+    imagenet.train_transform.flip = true;
+    imagenet.eval_transform.kind = ImageTransform::Kind::resize_center_crop;
+    imagenet.eval_transform.size = 224;
+    imagenet.eval_transform.resize = 256;
+    t.push_back(imagenet);
     return t;
   }();
   return table;
@@ -49,6 +77,7 @@ std::string DatasetPreset::resolve_dir(const std::string& given) const {
 }
 
 ImageDataset DatasetPreset::load_split(const std::string& dir, bool train) const {
+  LOWBIT_CHECK(load != nullptr, "dataset ", name, " is streamed: open it with open_split");
   ImageDataset ds = load(dir, train);
   LOWBIT_CHECK(ds.channels == channels, "dataset ", name, " expects ", channels, "-channel images, but the ",
                train ? "train" : "test", " split in ", dir, " has ", ds.channels);
@@ -63,6 +92,21 @@ LoaderOptions DatasetPreset::loader_options(bool train) const {
   o.crop_padding = train ? train_crop_padding : 0;
   o.horizontal_flip = train && train_flip;
   return o;
+}
+
+ImageLoaderOptions DatasetPreset::image_loader_options(bool train) const {
+  ImageLoaderOptions o;
+  o.shuffle = train;
+  o.mean = mean;
+  o.std = std;
+  o.transform = train ? train_transform : eval_transform;
+  return o;
+}
+
+std::unique_ptr<ImageLoader> DatasetPreset::open_split(const std::string& dir, bool train,
+                                                       const ImageLoaderOptions& options) const {
+  LOWBIT_CHECK(streaming, "dataset ", name, " is loaded into memory: use load_split");
+  return std::make_unique<ImageLoader>(open_image_split(dir, train), options);
 }
 
 const DatasetPreset& find_dataset(const std::string& name) {

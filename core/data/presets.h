@@ -7,13 +7,23 @@
 //                  the EWGS code's normalization mean (0.4914, 0.4822, 0.4465), std (0.2023,
 //                  0.1994, 0.2010); training augmentation: random crop 32 with padding 4 and
 //                  horizontal flip.
+//   imagenet       3x224x224, an image folder (ROOT/train/<class>/*.JPEG, ROOT/val/<class>/...,
+//                  torchvision's ImageFolder layout, any number of classes) or a folder packed by
+//                  `lowbit pack-dataset`; folder: $LOWBIT_IMAGENET_DIR, else it must be given;
+//                  streamed (ImageLoader, image_loader.h), not loaded: open_split() instead of
+//                  load_split(). ImageNet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225);
+//                  training RandomResizedCrop 224 + flip, evaluation Resize 256 + CenterCrop 224
+//                  (spec §2.5).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/data/dataset.h"
+#include "core/data/image_loader.h"
+#include "core/data/image_transform.h"
 #include "core/data/loader.h"
 #include "core/export.h"
 
@@ -28,7 +38,10 @@ struct LOWBIT_API DatasetPreset {
   bool train_flip = false;         // random horizontal flip for training batches
   std::string dir_env;             // environment variable that names the folder
   std::string (*default_dir)() = nullptr;  // the folder used when none is given ("" if none)
-  ImageDataset (*load)(const std::string& dir, bool train) = nullptr;
+  ImageDataset (*load)(const std::string& dir, bool train) = nullptr;  // in-memory datasets
+  // Streamed image datasets (load is null): the training and evaluation transforms.
+  bool streaming = false;
+  ImageTransform train_transform, eval_transform;
 
   // `given` if not empty, else the default folder; throws when neither exists.
   std::string resolve_dir(const std::string& given) const;
@@ -38,6 +51,10 @@ struct LOWBIT_API DatasetPreset {
   // Normalization; for training also shuffling and the augmentation. The caller sets the rest
   // (batch size, seed, device, ...).
   LoaderOptions loader_options(bool train) const;
+  // Streamed datasets: shuffling (training), normalization and the split's transform; and the
+  // loader over the split of an image folder or packed folder (packed_dataset.h).
+  ImageLoaderOptions image_loader_options(bool train) const;
+  std::unique_ptr<ImageLoader> open_split(const std::string& dir, bool train, const ImageLoaderOptions& options) const;
 };
 
 // Throws naming the known datasets when `name` is not one of them.

@@ -78,4 +78,14 @@ void batch_norm_backward(const float* x, const float* gy, int64_t rows, int64_t 
     }
 }
 
+void batch_norm_backward_x(const float* x, const float* gy, int64_t rows, int64_t channels, const float* mean,
+                           const float* var, float eps, const float* gamma, const float* mean_g,
+                           const float* mean_gx, float* gx) {
+  std::vector<double> is = inv_std(var, channels, eps);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c)
+      gx[r * channels + c] = bn_grad_x(x[r * channels + c], gy[r * channels + c], mean[c], is[static_cast<size_t>(c)],
+                                       gamma ? gamma + c : nullptr, mean_g[c], mean_gx[c], 1.0, true);
+}
+
 }  // namespace lowbit::cpu

@@ -22,4 +22,13 @@ void batch_norm_backward(const float* x, const float* gy, int64_t rows, int64_t 
                          const float* var, float eps, const float* gamma, bool training, float* gx, float* ggamma,
                          float* gbeta);
 
+// gx alone (training), given the per-channel means over the whole batch of the backward sums,
+// mean_g = Σgy / M and mean_gx = Σgy·xhat / M, where the batch may span several processes
+// (core/dist/sync_batch_norm.h: M counts every process's rows, `rows` only this one's):
+//   gx = gamma·rsqrt(var+eps)·(gy − mean_g − xhat·mean_gx)
+// mean and var are the whole batch's statistics; gamma may be null (1).
+void batch_norm_backward_x(const float* x, const float* gy, int64_t rows, int64_t channels, const float* mean,
+                           const float* var, float eps, const float* gamma, const float* mean_g,
+                           const float* mean_gx, float* gx);
+
 }  // namespace lowbit::cpu

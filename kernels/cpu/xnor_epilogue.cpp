@@ -15,16 +15,6 @@ namespace {
 // Sums never leave [-2^31, 2^31); clamping τ there keeps the conversion defined.
 constexpr double kTauLimit = 2147483647.0;
 
-bool sign_bit_of(const ChannelThreshold& th, int32_t s) {
-  switch (th.mode) {
-    case ThresholdMode::ge: return !(s >= th.t);
-    case ThresholdMode::le: return !(s <= th.t);
-    case ThresholdMode::always_pos: return false;
-    case ThresholdMode::always_neg: return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 ChannelThreshold fold_bn_threshold(float alpha, float gamma, float beta, float mean, float var, float eps) {
@@ -63,14 +53,17 @@ void scale_to_f32(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, con
     const int32_t* sr = s + r * lds;
     float* yr = y + r * ldy;
     if (b)
-      for (int64_t c = 0; c < cols; ++c) yr[c] = a[c] * static_cast<float>(sr[c]) + b[c];
+      for (int64_t c = 0; c < cols; ++c) yr[c] = affine_value(sr[c], a[c], b[c]);
     else
-      for (int64_t c = 0; c < cols; ++c) yr[c] = a[c] * static_cast<float>(sr[c]);
+      for (int64_t c = 0; c < cols; ++c) yr[c] = affine_value(sr[c], a[c], 0.f);
   }
 }
 
-void threshold_pack(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, const ChannelThreshold* th,
-                    uint32_t* out) {
+namespace {
+
+// out[r, :] = packed bits of row r, bit of (r, c) = bit_of(sr[c], c).
+template <typename BitOf>
+void pack_rows(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, uint32_t* out, BitOf bit_of) {
   int64_t words = packed_words(cols);
   for (int64_t r = 0; r < rows; ++r) {
     const int32_t* sr = s + r * lds;
@@ -78,10 +71,24 @@ void threshold_pack(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, c
     for (int64_t w = 0; w < words; ++w) {
       int64_t c0 = w * kBitsPerWord, end = std::min<int64_t>(kBitsPerWord, cols - c0);
       uint32_t bits = 0;
-      for (int64_t i = 0; i < end; ++i) bits |= static_cast<uint32_t>(sign_bit_of(th[c0 + i], sr[c0 + i])) << i;
+      for (int64_t i = 0; i < end; ++i) bits |= bit_of(sr[c0 + i], c0 + i) << i;
       o[w] = bits;
     }
   }
+}
+
+}  // namespace
+
+void threshold_pack(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, const ChannelThreshold* th,
+                    uint32_t* out) {
+  pack_rows(s, lds, rows, cols, out, [th](int32_t v, int64_t c) {
+    return threshold_bit(v, th[c].t, static_cast<uint8_t>(th[c].mode));
+  });
+}
+
+void threshold_pack(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, const int32_t* t, const uint8_t* mode,
+                    uint32_t* out) {
+  pack_rows(s, lds, rows, cols, out, [t, mode](int32_t v, int64_t c) { return threshold_bit(v, t[c], mode[c]); });
 }
 
 }  // namespace lowbit::cpu

@@ -14,14 +14,11 @@
 
 #include <cstdint>
 
+#include "kernels/xnor_epilogue_math.h"
+
 namespace lowbit::cpu {
 
-enum class ThresholdMode : uint8_t {
-  ge,          // +1 iff s >= t
-  le,          // +1 iff s <= t
-  always_pos,  // +1 for every s
-  always_neg,  // -1 for every s
-};
+using lowbit::ThresholdMode;  // kernels/xnor_epilogue_math.h (u8 values ge, le, always_pos, always_neg)
 
 struct ChannelThreshold {
   int32_t t = 0;
@@ -41,6 +38,9 @@ void scale_to_f32(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, con
 
 // out[r, :] = packed bits of the thresholded row s[r, :] (packed_words(cols) words per row).
 void threshold_pack(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, const ChannelThreshold* th,
+                    uint32_t* out);
+// The same with the thresholds as two arrays: t[c] (i32) and mode[c] (ThresholdMode values as u8).
+void threshold_pack(const int32_t* s, int64_t lds, int64_t rows, int64_t cols, const int32_t* t, const uint8_t* mode,
                     uint32_t* out);
 
 }  // namespace lowbit::cpu

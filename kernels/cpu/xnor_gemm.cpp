@@ -1,5 +1,5 @@
-// Binary GEMM on the CPU: register tiles (scalar, AVX2, AVX-512), the blocking loop, and the M split
-// over std::threads. See xnor_gemm.h for the layout and the napkin math.
+// Binary GEMM on the CPU: the path choice, register tiles (scalar, AVX-512), the blocking loop, and
+// the M split over std::threads; the AVX2 path lives in xnor_gemm_avx2.cpp. See xnor_gemm.h.
 #include "kernels/cpu/xnor_gemm.h"
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "kernels/bit_math.h"
+#include "kernels/cpu/xnor_gemm_avx2.h"
 
 namespace lowbit::cpu {
 
@@ -34,9 +35,8 @@ struct Operands {
   int64_t ldc;
 };
 
-// popc(a XOR b) over words [w0, kw) of one row pair, two words at a time (always inlined, so the
-// AVX2 tile's copy compiles to the popcnt instruction).
-__attribute__((always_inline)) inline int64_t popc_xor_words(const uint32_t* a, const uint32_t* b, int64_t w0, int64_t kw) {
+// popc(a XOR b) over words [w0, kw) of one row pair, two words at a time.
+int64_t popc_xor_words(const uint32_t* a, const uint32_t* b, int64_t w0, int64_t kw) {
   int64_t popc = 0, w = w0;
   for (; w + 2 <= kw; w += 2) {
     uint64_t x, y;
@@ -70,53 +70,6 @@ void tile_scalar(const Operands& o, int64_t m, int64_t n) {
 }
 
 #if LOWBIT_XNOR_X86
-// ---- AVX2 path: 256 bits per step; the nibble-table popcount of each XOR adds ≤ 8 to every
-// byte counter, so 31 steps fit a byte before vpsadbw folds the counters into 64-bit sums.
-template <int MR, int NR>
-__attribute__((target("avx2,popcnt"))) void tile_avx2(const Operands& o, int64_t m, int64_t n) {
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
-                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-  const __m256i low = _mm256_set1_epi8(0x0f);
-  const __m256i zero = _mm256_setzero_si256();
-  const uint32_t* a_row[MR];
-  const uint32_t* b_row[NR];
-  for (int i = 0; i < MR; ++i) a_row[i] = o.A + (m + i) * o.lda;
-  for (int j = 0; j < NR; ++j) b_row[j] = o.B + (n + j) * o.ldb;
-  __m256i total[MR][NR];
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) total[i][j] = zero;
-  const int64_t steps = o.kw / 8;
-  for (int64_t s0 = 0; s0 < steps; s0 += 31) {
-    const int64_t s1 = std::min(steps, s0 + 31);
-    __m256i acc[MR][NR];
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) acc[i][j] = zero;
-    for (int64_t s = s0; s < s1; ++s) {
-      __m256i a[MR];
-      for (int i = 0; i < MR; ++i) a[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a_row[i] + s * 8));
-      for (int j = 0; j < NR; ++j) {
-        const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b_row[j] + s * 8));
-        for (int i = 0; i < MR; ++i) {
-          const __m256i x = _mm256_xor_si256(a[i], b);
-          const __m256i lo = _mm256_and_si256(x, low);
-          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
-          acc[i][j] = _mm256_add_epi8(
-              acc[i][j], _mm256_add_epi8(_mm256_shuffle_epi8(table, lo), _mm256_shuffle_epi8(table, hi)));
-        }
-      }
-    }
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) total[i][j] = _mm256_add_epi64(total[i][j], _mm256_sad_epu8(acc[i][j], zero));
-  }
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) {
-      alignas(32) int64_t lanes[4];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), total[i][j]);
-      int64_t p = lanes[0] + lanes[1] + lanes[2] + lanes[3] + popc_xor_words(a_row[i], b_row[j], steps * 8, o.kw);
-      o.C[(m + i) * o.ldc + n + j] = xnor_dot(o.k_bits, p);
-    }
-}
-
 // ---- AVX-512 path (where the CPU has VPOPCNTDQ): 512 bits per step, a 64-bit popcount per lane,
 // the last partial step through a masked load (the words past kw read as 0).
 template <int MR, int NR>
@@ -159,7 +112,6 @@ struct Kernel {
 Kernel kernel_for(XnorPath path) {
 #if LOWBIT_XNOR_X86
   if (path == XnorPath::avx512) return {3, 4, tile_avx512<3, 4>, tile_avx512<1, 1>};
-  if (path == XnorPath::avx2) return {2, 3, tile_avx2<2, 3>, tile_avx2<1, 1>};
 #endif
   return {2, 3, tile_scalar<2, 3>, tile_scalar<1, 1>};
 }
@@ -225,11 +177,17 @@ void xnor_gemm(int64_t M, int64_t N, int64_t kw, int64_t k_bits, const uint32_t*
   LOWBIT_CHECK(M >= 0 && N >= 0 && kw >= 0 && k_bits >= 0 && k_bits <= kw * kBitsPerWord,
                "xnor_gemm: bad sizes M = ", M, ", N = ", N, ", kw = ", kw, ", k_bits = ", k_bits);
   if (M == 0 || N == 0) return;
-  Kernel k = kernel_for(resolve_xnor_path(config.path));
-  Operands o{kw, k_bits, A, lda, B, ldb, C, ldc};
+  const XnorPath path = resolve_xnor_path(config.path);
   int64_t threads = config.threads > 0 ? config.threads : xnor_threads();
   int64_t work = M * N * std::max<int64_t>(kw, 1);
-  threads = std::clamp<int64_t>(std::min(threads, work / kMinWordPairsPerThread), 1, (M + k.mr - 1) / k.mr);
+  threads = std::clamp<int64_t>(std::min(threads, work / kMinWordPairsPerThread), 1, std::max(M, N));
+#if LOWBIT_XNOR_X86
+  if (path == XnorPath::avx2)
+    return detail::xnor_gemm_avx2(M, N, kw, k_bits, A, lda, B, ldb, C, ldc, static_cast<int>(threads));
+#endif
+  Kernel k = kernel_for(path);
+  Operands o{kw, k_bits, A, lda, B, ldb, C, ldc};
+  threads = std::min<int64_t>(threads, (M + k.mr - 1) / k.mr);
   if (threads == 1) return run_rows(k, o, N, 0, M);
   // Contiguous row ranges in whole tiles; the calling thread takes the last one.
   int64_t tiles = (M + k.mr - 1) / k.mr;  // (mr differs per path)

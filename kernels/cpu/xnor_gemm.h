@@ -1,14 +1,14 @@
 // CPU binary GEMM: C[M,N] (i32) = Σ_k sign(a[m,k])·sign(b[n,k]) from A [M, kw] and B [N, kw],
 // both packed along K (b1 words, kernels/bit_math.h), as k_bits − 2·popc(a XOR b) per row pair.
 // Padding bits are 0 in both operands, so they never count; k_bits is the logical K.
-// Paths: portable scalar (std::popcount on 64-bit words), AVX2 (vpshufb nibble-table popcount
-// into byte counters, vpsadbw into 64-bit sums every 31 steps) and AVX-512 VPOPCNTDQ (a 64-bit
+// Paths: portable scalar (std::popcount on 64-bit words), AVX2 (per-byte popcount tables of A
+// looked up by vpshufb with nibble panels of B, xnor_gemm_avx2.h) and AVX-512 VPOPCNTDQ (a 64-bit
 // popcount per lane, masked loads for the last step); `automatic` picks the fastest that
-// __builtin_cpu_supports reports, the others can be forced. Register tiles of MR rows of A × NR rows of B
-// run the whole K loop in registers; B is blocked so that a block stays in L2 while the rows of A
-// stream past it; threads split M.
+// __builtin_cpu_supports reports, the others can be forced. Scalar and AVX-512: register tiles of
+// MR rows of A × NR rows of B run the whole K loop in registers; B is blocked so that a block stays
+// in L2 while the rows of A stream past it; threads split M. AVX2: see its header.
 // Napkin math (M = N = K = 4096 bits): 2·M·N·K = 137 G binary ops; A and B are 2 MiB each, C is
-// 64 MiB of i32 (written once); the AVX2 inner step is ~8 vector ops per 256 bit-pairs.
+// 64 MiB of i32 (written once); the AVX2 inner loop is 2 vector ops per 128 bit pairs.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,7 @@
 //             contraction, bit-identical to the CPU).
 // The per-channel and per-element formulas are kernels/norm_math.h, shared with the CPU loops.
 //   backward: one reduction pass for Σgy and Σgy·xhat, then one elementwise pass for gx.
+//   backward_x: the gx pass alone, from given whole-batch means of those sums (sync batch norm).
 // Napkin math (f32): stats read x twice = 8 B/elem; forward reads x, writes y = 8 B/elem;
 // backward reads x, gy twice and writes gx = 20 B/elem. Memory-bound (a few flops per element,
 // some in double, which H100 runs at half the f32 rate — still far below the memory time).
@@ -123,6 +124,14 @@ __global__ void grad_x_kernel(const float* x, const float* gy, int64_t n, int64_
   });
 }
 
+__global__ void grad_x_given_means_kernel(const float* x, const float* gy, int64_t n, int64_t channels,
+                                          const float* mean, const double* is, const float* gamma,
+                                          const float* mean_g, const float* mean_gx, float* gx) {
+  for_each_elem(n, channels, [&](int64_t i, int64_t c) {
+    gx[i] = bn_grad_x(x[i], gy[i], mean[c], is[c], gamma ? gamma + c : nullptr, mean_g[c], mean_gx[c], 1.0, true);
+  });
+}
+
 }  // namespace
 
 void batch_norm_stats(const float* x, int64_t rows, int64_t channels, float* mean, float* var) {
@@ -165,6 +174,21 @@ void batch_norm_backward(const float* x, const float* gy, int64_t rows, int64_t 
   int64_t n = rows * channels;
   grad_x_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, gy, n, channels, mean, is, gamma, sums, inv_rows, training,
                                                      gx);
+  LOWBIT_CUDA_CHECK(cudaGetLastError());
+}
+
+void batch_norm_backward_x(const float* x, const float* gy, int64_t rows, int64_t channels, const float* mean,
+                           const float* var, float eps, const float* gamma, const float* mean_g,
+                           const float* mean_gx, float* gx) {
+  if (channels <= 0 || rows <= 0) return;
+  cudaStream_t stream = current_stream();
+  DeviceBuffer scratch(static_cast<size_t>(channels) * sizeof(double));
+  double* is = scratch.as<double>();
+  inv_std_kernel<<<grid_for(channels), kThreads, 0, stream>>>(channels, var, eps, is);
+  LOWBIT_CUDA_CHECK(cudaGetLastError());
+  int64_t n = rows * channels;
+  grad_x_given_means_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, gy, n, channels, mean, is, gamma, mean_g,
+                                                                 mean_gx, gx);
   LOWBIT_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -18,4 +18,9 @@ void batch_norm_backward(const float* x, const float* gy, int64_t rows, int64_t 
                          const float* var, float eps, const float* gamma, bool training, float* gx, float* ggamma,
                          float* gbeta);
 
+// gx given the whole batch's per-channel means of the backward sums (kernels/cpu/norm.h).
+void batch_norm_backward_x(const float* x, const float* gy, int64_t rows, int64_t channels, const float* mean,
+                           const float* var, float eps, const float* gamma, const float* mean_g,
+                           const float* mean_gx, float* gx);
+
 }  // namespace lowbit::cuda

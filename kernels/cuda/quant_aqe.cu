@@ -33,13 +33,13 @@ __global__ void k_aqe_backward(const float* __restrict__ g, const float* __restr
 void aqe_forward(const float* x, float* y, int64_t n, int levels, float delta, const float* alpha) {
   if (n == 0) return;
   const bool vec = aligned16(x, y);
-  qlaunch::launch(k_aqe_forward, qlaunch::grid_for(n, vec), x, y, n, vec, levels, delta, alpha);
+  qlaunch::launch_stride(k_aqe_forward, n, vec, x, y, n, vec, levels, delta, alpha);
 }
 
 void aqe_backward(const float* g, const float* x, float* dx, int64_t n, const float* alpha) {
   if (n == 0) return;
   const bool vec = aligned16(g, x, dx);
-  qlaunch::launch(k_aqe_backward, qlaunch::grid_for(n, vec), g, x, dx, n, vec, alpha);
+  qlaunch::launch_stride(k_aqe_backward, n, vec, g, x, dx, n, vec, alpha);
 }
 
 }  // namespace lowbit::cuda

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/quant_ties.h"
+
 namespace lowbit::cuda::qbase {
 
 void ste_forward(const float* x, float* y, int64_t n, int bits, float lo);
@@ -19,7 +21,8 @@ void xnor_weight_backward(const float* w, const float* g, const float* alpha, fl
 void dorefa_w1_forward(const float* w, float* y, int64_t n, double* sum_abs);
 // k ≥ 2; stats[0] = M = max|tanh w|, stats[1] = tie count (written by the forward).
 void dorefa_wk_forward(const float* w, float* y, int64_t n, int bits, float* stats);
-// scratch: one double (the Σ g·tanh w accumulator), 8-byte aligned.
+// scratch: kMaxPathScratchWords doubles (kernels/cuda/quant_ties.h: the Σ g·tanh w accumulator and
+// the tie list), 8-byte aligned.
 void dorefa_wk_backward(const float* w, const float* g, float* dw, int64_t n, const float* stats, double* scratch);
 
 void dorefa_act_forward(const float* x, float* y, int64_t n, int bits);

@@ -40,7 +40,7 @@ __global__ void ewgs_backward_kernel(const float* __restrict__ x, const float* _
 void ewgs_forward(const float* x, float* y, int64_t n, const float* l, const float* u, float levels_m1, bool weight) {
   if (n == 0) return;
   const bool vec = aligned16(x, y);
-  qlaunch::launch(ewgs_forward_kernel, qlaunch::grid_for(n, vec), x, y, n, l, u, levels_m1, weight, vec);
+  qlaunch::launch_stride(ewgs_forward_kernel, n, vec, x, y, n, l, u, levels_m1, weight, vec);
 }
 
 void ewgs_backward(const float* x, const float* g, float* dx, int64_t n, const float* l, const float* u,
@@ -48,7 +48,7 @@ void ewgs_backward(const float* x, const float* g, float* dx, int64_t n, const f
   qlaunch::zero_async(acc, 2 * sizeof(double));
   if (n > 0) {
     const bool vec = aligned16(x, g, dx);
-    qlaunch::launch(ewgs_backward_kernel, qlaunch::grid_for(n, vec), x, g, dx, n, l, u, delta, levels_m1, weight, vec,
+    qlaunch::launch_stride(ewgs_backward_kernel, n, vec, x, g, dx, n, l, u, delta, levels_m1, weight, vec,
                     acc);
   }
   qlaunch::launch_one_thread(qlaunch::StoreSums<2>{acc, {dl, du}});

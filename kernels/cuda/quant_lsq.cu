@@ -37,7 +37,7 @@ __global__ void lsq_backward_kernel(const float* __restrict__ x, const float* __
 void lsq_forward(const float* x, float* y, int64_t n, const float* s, float qn, float qp) {
   if (n == 0) return;
   const bool vec = aligned16(x, y);
-  qlaunch::launch(lsq_forward_kernel, qlaunch::grid_for(n, vec), x, y, n, s, qn, qp, vec);
+  qlaunch::launch_stride(lsq_forward_kernel, n, vec, x, y, n, s, qn, qp, vec);
 }
 
 void lsq_backward(const float* x, const float* g, float* dx, int64_t n, const float* s, float qn, float qp,
@@ -45,7 +45,7 @@ void lsq_backward(const float* x, const float* g, float* dx, int64_t n, const fl
   qlaunch::zero_async(acc, sizeof(double));
   if (n > 0) {
     const bool vec = aligned16(x, g, dx);
-    qlaunch::launch(lsq_backward_kernel, qlaunch::grid_for(n, vec), x, g, dx, n, s, qn, qp, vec, acc);
+    qlaunch::launch_stride(lsq_backward_kernel, n, vec, x, g, dx, n, s, qn, qp, vec, acc);
   }
   qlaunch::launch_one_thread(qlaunch::StoreSums<1>{acc, {ds}, grad_scale});
 }

@@ -5,13 +5,16 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/quant_ties.h"
+
 namespace lowbit::cuda {
 
 // Writes stats[0..2] = {M, scale, k} (as kernels/cpu/quant_sat.h) and y = Q(w)·scale.
 // work: device scratch of 3 doubles.
 void sat_weight_forward(const float* w, float* y, float* stats, double* work, int64_t n, int bits, int scheme,
                         bool rescale, int64_t n_out);
-// dx from g and the forward's stats; work: 1 double (used when autograd_max).
+// dx from g and the forward's stats; work: kMaxPathScratchWords doubles (quant_ties.h; used when
+// autograd_max).
 void sat_weight_backward(const float* g, const float* w, float* dx, const float* stats, double* work, int64_t n,
                          bool autograd_max);
 

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "core/hd.h"
+#include "kernels/quant/exact_div.h"
 
 namespace lowbit::basemath {
 
@@ -20,8 +21,13 @@ LOWBIT_HD float binarize(float x) { return x < 0.f ? -1.f : 1.f; }
 // sign() of gradient formulas (d|x|/dx): 0 at 0.
 LOWBIT_HD float grad_sign(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
 
-// quantize_k(r) = round_half_even(n·r)/n with n = 2^k − 1.
-LOWBIT_HD float quantize_unit(float r, float n) { return nearbyintf(r * n) / n; }
+// quantize_k(r) = round_half_even(n·r)/n with n = 2^k − 1. Divisors shared by all elements are
+// passed as D = float or ExactDivisor (kernels/quant/exact_div.h: the same quotient, cheaper).
+template <class D>
+LOWBIT_HD float quantize_unit(float r, float n, const D& by_n) {
+  return divide(nearbyintf(r * n), by_n);
+}
+LOWBIT_HD float quantize_unit(float r, float n) { return quantize_unit(r, n, n); }
 
 // ---- STE: bits = 1 -> binarizing sign; bits ≥ 2 -> uniform levels on [lo, 1] (lo = 0 for
 // activations, −1 for weights): y = lo + (1 − lo)·quantize_b((clamp(x, lo, 1) − lo)/(1 − lo)).
@@ -47,15 +53,23 @@ LOWBIT_HD float xnor_s_term(float w, float g) { return g * binarize(w); }
 LOWBIT_HD float dorefa_w1_forward(float w, float e) { return e * binarize(w); }
 // k ≥ 2, with t = tanh(w), M = max|tanh w| over the tensor: y = 2·quantize_k(t/(2M) + ½) − 1.
 // M = 0 (all-zero tensor) is read as u = ½ for every element.
+// by_2m divides by 2M, by_n by n = 2^k − 1.
+template <class D>
+LOWBIT_HD float dorefa_wk_forward_by(float w, float m, const D& by_2m, float n, const D& by_n) {
+  float u = m > 0.f ? divide(tanhf(w), by_2m) + 0.5f : 0.5f;
+  return 2.f * quantize_unit(u, n, by_n) - 1.f;
+}
 LOWBIT_HD float dorefa_wk_forward(float w, float m, int bits) {
-  float u = m > 0.f ? tanhf(w) / (2.f * m) + 0.5f : 0.5f;
-  return 2.f * quantize_unit(u, levels_minus_one(bits)) - 1.f;
+  const float n = levels_minus_one(bits);
+  return dorefa_wk_forward_by(w, m, 2.f * m, n, n);
 }
 // Direct path of the backward: ∂y/∂w = (1 − t²)/M (identity STE through the rounding).
-LOWBIT_HD float dorefa_wk_direct(float w, float m) {
+template <class D>
+LOWBIT_HD float dorefa_wk_direct(float w, float m, const D& by_m) {
   float t = tanhf(w);
-  return m > 0.f ? (1.f - t * t) / m : 0.f;
+  return m > 0.f ? divide(1.f - t * t, by_m) : 0.f;
 }
+LOWBIT_HD float dorefa_wk_direct(float w, float m) { return dorefa_wk_direct(w, m, m); }
 // The element's term of dL/dM = −Σ g·t/M².
 LOWBIT_HD float dorefa_wk_dm_term(float w, float g) { return g * tanhf(w); }
 // Max path: an element attaining M (|t| == M) receives sign(t)·(1 − t²)·dL/dM/count (ties share
@@ -73,10 +87,14 @@ LOWBIT_HD float dorefa_act_backward(float x) { return (x >= 0.f && x <= 1.f) ? 1
 
 // ---- PACT with α = |α_p|: y = α·round_half_even(n·min(relu(x), α)/α)/n;
 // dx = g·1{0 < x < α}; the element's dα term is g·1{x ≥ α} (times sign(α_p), applied once).
-LOWBIT_HD float pact_forward(float x, float alpha, int bits) {
-  float n = levels_minus_one(bits);
+template <class D>
+LOWBIT_HD float pact_forward_by(float x, float alpha, const D& by_alpha, float n, const D& by_n) {
   float c = x > 0.f ? (x < alpha ? x : alpha) : 0.f;
-  return alpha * nearbyintf(n * (c / alpha)) / n;
+  return divide(alpha * nearbyintf(n * divide(c, by_alpha)), by_n);
+}
+LOWBIT_HD float pact_forward(float x, float alpha, int bits) {
+  const float n = levels_minus_one(bits);
+  return pact_forward_by(x, alpha, alpha, n, n);
 }
 LOWBIT_HD float pact_backward(float x, float alpha) { return (x > 0.f && x < alpha) ? 1.f : 0.f; }
 LOWBIT_HD float pact_alpha_term(float x, float g, float alpha) { return x >= alpha ? g : 0.f; }

@@ -2,9 +2,12 @@
 # needs and their installation when some are missing, and timed phases. Expects `set -euo pipefail`.
 
 # Everything the build, the tests and the main job use (dataset-fashion-mnist ships the data under
-# /usr/share/datasets/fashion-mnist).
+# /usr/share/datasets/fashion-mnist; libjpeg62-turbo-dev and libpng-dev give the image-folder
+# decoders, libopenmpi-dev and openmpi-bin the MPI data-parallel backend and mpirun for its
+# 2-rank test; the build leaves out what is missing).
 LOWBIT_PACKAGES=(cmake g++ make ccache libgtest-dev libgmock-dev googletest libbenchmark-dev libopenblas-dev
-                 zlib1g-dev libcli11-dev nlohmann-json3-dev libfmt-dev dataset-fashion-mnist)
+                 zlib1g-dev libcli11-dev nlohmann-json3-dev libfmt-dev libjpeg62-turbo-dev libpng-dev
+                 libopenmpi-dev openmpi-bin dataset-fashion-mnist)
 
 # Prints the packages of LOWBIT_PACKAGES that dpkg does not list as installed, one a line.
 lowbit_missing_packages() {

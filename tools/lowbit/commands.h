@@ -3,7 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
+#include <string>
 
 namespace lowbit::cli {
 
@@ -15,5 +17,16 @@ struct Command {
 Command add_train_command(CLI::App& app);   // train_command.cpp
 Command add_eval_command(CLI::App& app);    // eval_command.cpp
 Command add_models_command(CLI::App& app);  // main.cpp
+Command add_pack_command(CLI::App& app);    // pack_command.cpp
+Command add_export_command(CLI::App& app);  // export_command.cpp
+Command add_infer_command(CLI::App& app);   // infer_command.cpp
+
+// A checkpoint file given as itself or as its run folder (final.safetensors, else last.safetensors).
+inline std::string checkpoint_file(const std::string& given) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(given)) return given;
+  const fs::path final_file = fs::path(given) / "final.safetensors";
+  return (fs::exists(final_file) ? final_file : fs::path(given) / "last.safetensors").string();
+}
 
 }  // namespace lowbit::cli

@@ -13,13 +13,6 @@
 namespace lowbit::cli {
 namespace {
 
-std::string checkpoint_file(const std::string& given) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(given)) return given;
-  const fs::path final_file = fs::path(given) / "final.safetensors";
-  return (fs::exists(final_file) ? final_file : fs::path(given) / "last.safetensors").string();
-}
-
 int run(const EvalConfig& given) {
   EvalConfig e = given;
   e.checkpoint = checkpoint_file(e.checkpoint);

@@ -1,5 +1,6 @@
 // `lowbit train`: one flag per TrainConfig key (tools/train/config.h), plus --config FILE (the
-// same keys as JSON) and --resume RUN_DIR. Precedence: flags given on the command line, then the
+// same keys as JSON), --resume RUN_DIR and --dist BACKEND (data-parallel runs under mpirun or
+// RANK/WORLD_SIZE: tools/train/data_parallel.h). Precedence: flags given on the command line, then the
 // config file, then the recipe (--recipe NAME, from the flags or the config file; not reapplied on
 // --resume), then (with --resume) the run's saved settings, then the defaults.
 #include <unistd.h>
@@ -35,23 +36,34 @@ void add_flags(CLI::App& cmd, TrainFlags& f) {
                  "given here override it, unknown keys are refused");
   cmd.add_option("--resume", f.resume,
                  "continue the run in this folder from its last.safetensors, with its settings (epochs, data-dir, "
-                 "device, deterministic, log-every, eval-batch-size and limit-test may be changed)");
+                 "device, deterministic, log-every, eval-batch-size, limit-test, data-threads and bad-images may be "
+                 "changed)");
   // What to train on what.
   cmd.add_option("--model", c.model, "model to train (" + joined(model_names()) + "; see `lowbit models`)")
       ->capture_default_str();
   cmd.add_option("--dataset", c.dataset, "dataset (" + joined(dataset_names()) + ")")->capture_default_str();
   cmd.add_option("--data-dir", c.data_dir,
                  "folder with the dataset's files (default: $LOWBIT_FASHION_MNIST_DIR or Debian's "
-                 "dataset-fashion-mnist folder; $LOWBIT_CIFAR10_DIR for cifar10)")
+                 "dataset-fashion-mnist folder; $LOWBIT_CIFAR10_DIR for cifar10; $LOWBIT_IMAGENET_DIR for "
+                 "imagenet: ROOT/train/<class>/*.JPEG + ROOT/val/<class>/..., or a `lowbit pack-dataset` folder)")
       ->default_str(default_data_dir(c.dataset));
   cmd.add_option("--hidden", c.hidden, "hidden layer widths of the mlp, e.g. 256,128")
       ->delimiter(',')
       ->capture_default_str();
   cmd.add_option("--width-mult", c.width_mult, "channel multiplier of resnet20/resnet18/vgg_small/mobilenet_v2")
       ->capture_default_str();
-  cmd.add_option("--limit-train", c.limit_train, "train on the first N training examples only (0: all)")
+  cmd.add_option("--limit-train", c.limit_train,
+                 "train on the first N training examples only (0: all; imagenet: N spread evenly over the classes)")
       ->capture_default_str();
-  cmd.add_option("--limit-test", c.limit_test, "evaluate on the first N test examples only (0: all)")
+  cmd.add_option("--limit-test", c.limit_test,
+                 "evaluate on the first N test examples only (0: all; imagenet: N spread evenly over the classes)")
+      ->capture_default_str();
+  cmd.add_option("--data-threads", c.data_threads, "imagenet: image decoding threads (0: every core)")
+      ->capture_default_str();
+  cmd.add_option("--bad-images", c.bad_images,
+                 "imagenet: images that cannot be read or decoded are skipped (each reported once on stderr) or "
+                 "refused (the run stops naming the file)")
+      ->check(CLI::IsMember({"skip", "refuse"}))
       ->capture_default_str();
   // Optimization.
   cmd.add_option("--epochs", c.epochs, "training epochs")->capture_default_str();
@@ -88,6 +100,13 @@ void add_flags(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--log-every", c.log_every,
                  "steps between progress lines when stdout is not a terminal (0: no progress output)")
       ->capture_default_str();
+  cmd.add_option("--dist", c.dist,
+                 "data-parallel backend: auto (mpirun -> mpi on the CPU, nccl on GPUs; RANK/WORLD_SIZE/MASTER_ADDR/"
+                 "MASTER_PORT -> nccl; otherwise none), none, mpi or nccl. --batch-size is the global batch")
+      ->check(CLI::IsMember({"auto", "none", "mpi", "nccl"}))
+      ->capture_default_str();
+  cmd.add_flag("--sync-bn", c.sync_bn,
+               "data parallel: batch-norm statistics over every process's share of the batch (default: each its own)");
   cmd.add_option("--out", c.out,
                  "run folder: config.json, metrics.jsonl, curves.svg, last/final.safetensors (default: "
                  "runs/<model>-<dataset>-<date>-<time>)");
@@ -164,13 +183,15 @@ int run(const CLI::App& cmd, const TrainFlags& f) {
   if (!f.config_file.empty()) base = config_from_json(file, "config " + f.config_file, base);
   TrainConfig c = merge_config(base, f.config, given_keys(cmd));
   c.resume = f.resume;
+  c.dist = f.config.dist;  // not a setting of the run: how its processes talk
   if (c.out.empty()) c.out = c.resume.empty() ? default_run_dir(c.model, c.dataset) : c.resume;
 
   TrainHooks hooks;
   hooks.progress_bar = isatty(STDOUT_FILENO) == 1;
   TrainResult r = train(c, std::cout, hooks);
-  std::cout << "test accuracy " << 100.0 * r.test_accuracy << "%\n"
-            << "run folder " << r.run_dir << std::endl;
+  if (r.rank == 0)
+    std::cout << "test accuracy " << 100.0 * r.test_accuracy << "%\n"
+              << "run folder " << r.run_dir << std::endl;
   return 0;
 }
 

@@ -26,9 +26,44 @@ Device parse_device(const std::string& name) {
   return Device::cuda(index);
 }
 
-RunData load_data(const TrainConfig& c, Device device, bool with_train) {
+namespace {
+
+// A streamed dataset's loaders: the splits of an image folder or a packed folder.
+RunData open_streamed(const TrainConfig& c, Device device, bool with_train, data::Shard shard, RunData d) {
+  auto open = [&](bool train) {
+    data::ImageLoaderOptions o = d.preset->image_loader_options(train);
+    o.batch_size = train ? c.batch_size : c.eval_batch_size;
+    o.seed = c.seed;
+    o.limit = train ? c.limit_train : c.limit_test;
+    o.threads = c.data_threads;
+    o.skip_bad = c.bad_images == "skip";
+    o.device = device;
+    o.shard = shard;
+    return d.preset->open_split(c.data_dir, train, o);
+  };
+  std::unique_ptr<data::ImageLoader> test = open(false);
+  d.channels = 3;
+  d.height = d.width = test->image_size();
+  d.num_classes = test->num_classes();
+  if (with_train) {
+    std::unique_ptr<data::ImageLoader> train = open(true);
+    LOWBIT_CHECK(train->source().classes() == test->source().classes(), "dataset ", c.dataset, " in ", c.data_dir,
+                 ": the training split has ", train->num_classes(), " classes and the evaluation split ",
+                 test->num_classes(), ", or their names differ (", train->source().description(), ", ",
+                 test->source().description(), ")");
+    d.train = std::move(train);
+  }
+  d.test = std::move(test);
+  return d;
+}
+
+}  // namespace
+
+RunData load_data(const TrainConfig& c, Device device, bool with_train, data::Shard shard) {
   RunData d;
   d.preset = &data::find_dataset(c.dataset);
+  if (d.preset->streaming) return open_streamed(c, device, with_train, shard, std::move(d));
+  d.num_classes = d.preset->num_classes;
   data::ImageDataset test_set = d.preset->load_split(c.data_dir, false);
   d.channels = test_set.channels;
   d.height = test_set.height;
@@ -43,6 +78,7 @@ RunData load_data(const TrainConfig& c, Device device, bool with_train) {
     o.seed = c.seed;
     o.limit = c.limit_train;
     o.device = device;
+    o.shard = shard;
     d.train = std::make_unique<data::DataLoader>(std::move(train_set), o);
   }
   data::LoaderOptions o = d.preset->loader_options(false);
@@ -50,6 +86,7 @@ RunData load_data(const TrainConfig& c, Device device, bool with_train) {
   o.seed = c.seed;
   o.limit = c.limit_test;
   o.device = device;
+  o.shard = shard;
   d.test = std::make_unique<data::DataLoader>(std::move(test_set), o);
   return d;
 }
@@ -59,7 +96,7 @@ std::shared_ptr<Module> build_model(const TrainConfig& c, const RunData& data, D
   mo.in_channels = data.channels;
   mo.in_height = data.height;
   mo.in_width = data.width;
-  mo.num_classes = data.preset->num_classes;
+  mo.num_classes = data.num_classes;
   mo.hidden = c.hidden;
   mo.width_mult = static_cast<float>(c.width_mult);
   mo.device = device;

@@ -26,13 +26,16 @@ Device parse_device(const std::string& name);
 struct RunData {
   const data::DatasetPreset* preset = nullptr;
   int64_t channels = 0, height = 0, width = 0;  // of the images
-  std::unique_ptr<data::DataLoader> train;      // null unless asked for
-  std::unique_ptr<data::DataLoader> test;
+  int64_t num_classes = 0;                      // the preset's, or an image folder's own
+  std::unique_ptr<data::BatchSource> train;     // null unless asked for
+  std::unique_ptr<data::BatchSource> test;
 };
 
 // Reads the splits from config.data_dir (already resolved): the training split only when
-// with_train. Loaders honour batch-size, eval-batch-size, seed, limit-train and limit-test.
-RunData load_data(const TrainConfig& config, Device device, bool with_train);
+// with_train. Loaders honour batch-size, eval-batch-size, seed, limit-train and limit-test; a
+// streamed dataset (imagenet) also data-threads and bad-images, and its two splits must have the
+// same classes. `shard`: this process's share of every batch (data parallel; core/data/shard.h).
+RunData load_data(const TrainConfig& config, Device device, bool with_train, data::Shard shard = {});
 
 // The zoo's model `config.model` for the data's images and the dataset's classes; draws its
 // initial weights from `gen`.

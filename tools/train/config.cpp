@@ -69,6 +69,8 @@ const std::vector<Field>& fields() {
       field("width-mult", &TrainConfig::width_mult),
       field("limit-train", &TrainConfig::limit_train),
       field("limit-test", &TrainConfig::limit_test),
+      field("data-threads", &TrainConfig::data_threads),
+      field("bad-images", &TrainConfig::bad_images),
       field("epochs", &TrainConfig::epochs),
       field("batch-size", &TrainConfig::batch_size),
       field("eval-batch-size", &TrainConfig::eval_batch_size),
@@ -88,6 +90,7 @@ const std::vector<Field>& fields() {
       field("deterministic", &TrainConfig::deterministic),
       field("log-every", &TrainConfig::log_every),
       field("out", &TrainConfig::out),
+      field("sync-bn", &TrainConfig::sync_bn),
       field("recipe", &TrainConfig::recipe),
       field("quant", &TrainConfig::quant),
       field("w-bits", &TrainConfig::w_bits),
@@ -227,6 +230,9 @@ void check_config(const TrainConfig& c) {
   LOWBIT_CHECK(c.eval_batch_size >= 1, "train: eval-batch-size must be >= 1, got ", c.eval_batch_size);
   LOWBIT_CHECK(c.limit_train >= 0, "train: limit-train must be >= 0 (0: all), got ", c.limit_train);
   LOWBIT_CHECK(c.limit_test >= 0, "train: limit-test must be >= 0 (0: all), got ", c.limit_test);
+  LOWBIT_CHECK(c.data_threads >= 0, "train: data-threads must be >= 0 (0: every core), got ", c.data_threads);
+  LOWBIT_CHECK(one_of(c.bad_images, {"skip", "refuse"}), "train: bad-images must be skip or refuse, got '",
+               c.bad_images, "'");
   for (int64_t h : c.hidden) LOWBIT_CHECK(h >= 1, "train: hidden sizes must be >= 1, got ", h);
   LOWBIT_CHECK(std::isfinite(c.width_mult) && c.width_mult > 0, "train: width-mult must be a finite number > 0, got ",
                c.width_mult);
@@ -281,8 +287,9 @@ std::map<std::string, double> parse_quant_options(const std::string& text) {
 }
 
 bool may_change_on_resume(const std::string& key) {
-  static const char* const keys[] = {"epochs",     "data-dir", "device", "deterministic", "log-every",
-                                     "eval-batch-size", "limit-test", "out", "init-from"};
+  static const char* const keys[] = {"epochs",     "data-dir",   "device",       "deterministic",
+                                     "log-every",  "eval-batch-size", "limit-test", "out",
+                                     "init-from",  "data-threads", "bad-images", "sync-bn"};
   const std::string k = normalize_key(key);
   for (const char* n : keys)
     if (k == n) return true;

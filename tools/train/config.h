@@ -21,8 +21,10 @@ struct TrainConfig {
   std::string data_dir;                 // empty: the dataset's default folder
   std::vector<int64_t> hidden = {256};  // hidden widths of the mlp
   double width_mult = 1.0;              // channel multiplier of the conv nets
-  int64_t limit_train = 0;              // use only the first N training examples (0: all)
-  int64_t limit_test = 0;               // use only the first N test examples (0: all)
+  int64_t limit_train = 0;              // use only the first N training examples (0: all; imagenet: N spread evenly)
+  int64_t limit_test = 0;               // use only the first N test examples (0: all; imagenet: N spread evenly)
+  int64_t data_threads = 0;             // image decoding threads of streamed datasets (0: every core)
+  std::string bad_images = "skip";      // streamed datasets' undecodable images: skip (reported) or refuse
   // ---- optimization ----
   int64_t epochs = 1;
   int64_t batch_size = 64;
@@ -46,6 +48,7 @@ struct TrainConfig {
   bool deterministic = false;  // results independent of the machine (CPU: one BLAS thread)
   int64_t log_every = 200;     // steps between progress lines (0: no progress output)
   std::string out;             // run folder (empty: write nothing; the CLI picks runs/NAME)
+  bool sync_bn = false;        // data parallel: batch-norm statistics over every rank's batch
   // ---- quantization (tools/train/quant_setup.h) ----
   std::string recipe;                  // the named recipe these settings came from ("" none; recipes.h)
   std::string quant = "none";          // a method of quant/registry.cpp, or "none" (float model)
@@ -64,6 +67,9 @@ struct TrainConfig {
   double aqe_alpha_end = 0.5;          // AQE alpha at the last epoch
   // The run folder to continue (its last.safetensors). Not a setting: never saved, not in JSON.
   std::string resume;
+  // Data-parallel backend: auto, none, mpi, nccl (core/dist/launch.h). How the processes run, not
+  // what they train: not saved, not in JSON.
+  std::string dist = "auto";
 };
 
 // Every key, in the order of the JSON form.
@@ -94,7 +100,9 @@ std::map<std::string, double> parse_quant_options(const std::string& text);
 
 // Keys that may differ between a run and its resumption (they change neither the model, the
 // optimizer state nor the random streams): epochs, data-dir, device, deterministic, log-every,
-// eval-batch-size, limit-test, out, init-from (only read when a run starts).
+// eval-batch-size, limit-test, out, init-from (only read when a run starts), data-threads,
+// bad-images (to get past a file that stopped a run) and sync-bn (a resumed run may use another
+// number of processes).
 bool may_change_on_resume(const std::string& key);
 
 }  // namespace lowbit

@@ -19,7 +19,7 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
   return correct;
 }
 
-EvalResult evaluate(Module& model, data::DataLoader& loader) {
+EvalResult evaluate(Module& model, data::BatchSource& loader) {
   NoGradGuard no_grad;
   model.eval();
   loader.start_epoch(0);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/data/loader.h"
+#include "core/data/batch_source.h"
 #include "core/tensor.h"
 #include "layers/module.h"
 #include "tools/train/config.h"
@@ -22,7 +22,7 @@ struct EvalResult {
 int64_t count_correct(const Tensor& logits, const Tensor& labels);
 
 // Puts the model in eval mode and runs every batch of the loader's epoch 0, without gradients.
-EvalResult evaluate(Module& model, data::DataLoader& loader);
+EvalResult evaluate(Module& model, data::BatchSource& loader);
 
 // Which checkpoint to evaluate on what. Every setting left at its "unset" value is the run's own
 // (from the checkpoint's config), so by default a checkpoint is evaluated as its run evaluated it.

@@ -106,7 +106,7 @@ bool ewgs_delta_due(const TrainConfig& c, int64_t done) {
   return c.quant == "ewgs" && c.ewgs_delta == "hessian" && done > 0 && done % c.ewgs_delta_every == 0;
 }
 
-std::map<std::string, double> update_ewgs_deltas_from_loader(Module& model, data::DataLoader& loader,
+std::map<std::string, double> update_ewgs_deltas_from_loader(Module& model, data::BatchSource& loader,
                                                              const TrainConfig& c, int64_t done) {
   loader.start_epoch(done);  // the coming epoch's order; train_epoch restarts it
   std::vector<std::function<Tensor()>> batches;

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "core/data/loader.h"
+#include "core/data/batch_source.h"
 #include "core/tensor.h"
 #include "layers/module.h"
 #include "quant/qfactory.h"
@@ -54,7 +54,7 @@ void set_aqe_alpha(Module& model, double alpha);
 // True when the Hessian δ update runs before the epoch that follows `done` finished epochs.
 bool ewgs_delta_due(const TrainConfig& c, int64_t done);
 // The update itself (see the top); returns the δ set per quantizer.
-std::map<std::string, double> update_ewgs_deltas_from_loader(Module& model, data::DataLoader& loader,
+std::map<std::string, double> update_ewgs_deltas_from_loader(Module& model, data::BatchSource& loader,
                                                              const TrainConfig& c, int64_t done);
 
 // {"NAME": {"KEY": value}} of every quantizer's one-element parameters and buffers (l, u, alpha,

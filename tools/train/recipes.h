@@ -1,7 +1,7 @@
-// Named training recipes: each paper's CIFAR settings (spec ../shared/spec/algorithms.md) as a
-// small table of TrainConfig keys -> values. `--recipe NAME` applies the table over the defaults;
-// a config file and explicit flags then override single settings. The recipe's name stays in the
-// config ("recipe") and its values appear in the effective settings that train() prints.
+// Named training recipes: each paper's CIFAR and ImageNet settings (spec ../shared/spec/algorithms.md)
+// as a small table of TrainConfig keys -> values. `--recipe NAME` applies the table over the
+// defaults; a config file and explicit flags then override single settings. The recipe's name
+// stays in the config ("recipe") and its values appear in the effective settings that train() prints.
 //   TrainConfig c = apply_recipe(TrainConfig{}, "ewgs-cifar10");
 #pragma once
 

@@ -13,6 +13,10 @@
 // functions of (seed, epoch), so with --deterministic (or on the same machine) the resumed run's
 // losses equal those of an uninterrupted run, bit for bit.
 //
+// Data parallel (config.dist, or hooks.communicator; tools/train/data_parallel.h): every rank calls
+// train() with the same settings; it trains its share of every batch, and rank 0 alone prints
+// and writes the run folder. An error on one rank stops the whole job under MPI (MPI_Abort).
+//
 // A NaN or infinite loss (or gradient norm, with grad-clip) stops training with an error naming the
 // epoch and the step; the run folder keeps the last good checkpoint (written after every epoch,
 // and at epoch 0 before training starts).
@@ -20,10 +24,12 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/device.h"
+#include "core/dist/communicator.h"
 #include "tools/train/build.h"
 #include "tools/train/config.h"
 #include "tools/train/metrics.h"
@@ -35,6 +41,7 @@ struct TrainResult {
   double test_accuracy = 0;          // after the last finished epoch, in [0, 1]
   bool completed = false;            // reached config.epochs (false: stopped by after_epoch)
   std::string run_dir;               // config.out
+  int rank = 0, world = 1;           // this process in a data-parallel run (0 of 1 otherwise)
 };
 
 struct TrainHooks {
@@ -42,6 +49,9 @@ struct TrainHooks {
   // Called after each epoch, once its checkpoint is written; false stops the run there, exactly
   // as if the process had been killed at that point (no final checkpoint).
   std::function<bool(const EpochMetrics&)> after_epoch;
+  // The ranks to train with, instead of the one config.dist and the launch environment give
+  // (tests run several ranks as threads of one process).
+  std::shared_ptr<dist::Communicator> communicator;
 };
 
 // Throws lowbit::Error naming the setting for invalid settings, the file for unreadable data or

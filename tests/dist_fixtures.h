@@ -1,0 +1,82 @@
+// Test helpers for data-parallel training runs: a small deterministic run on a tiny generated
+// dataset, and the largest difference between the model tensors of two checkpoints.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/io/safetensors.h"
+#include "tests/train_fixtures.h"
+#include "tools/train/config.h"
+
+namespace lowbit::dist_test {
+
+// mlp 16 -> 16 -> 10 on 4x4 images, SGD with momentum, 37 training examples in global batches of
+// 8 (the last one has 5: 3 and 2 examples on two ranks), two epochs, deterministic.
+inline TrainConfig small_run(const std::string& data_dir, const std::string& out) {
+  TrainConfig c;
+  c.data_dir = data_dir;
+  c.out = out;
+  c.hidden = {16};
+  c.limit_train = 37;
+  c.batch_size = 8;
+  c.eval_batch_size = 16;
+  c.epochs = 2;
+  c.lr = 0.05;
+  c.log_every = 0;
+  c.seed = 3;
+  c.deterministic = true;
+  return c;
+}
+
+// resnet20 (batch norm everywhere) at a quarter of its width on 4x4 images, 21 examples: three
+// steps, the last of 5 examples. Few steps: batch norm on 1x1 maps of 8 rows followed by ReLU
+// turns rounding differences into kinks crossed on one side or the other after a few more steps
+// (measured: 2e-6..3e-5 apart after three steps, 0.2 after five at lr 0.05), like any two runs
+// that round differently.
+inline TrainConfig small_bn_run(const std::string& data_dir, const std::string& out) {
+  TrainConfig c = small_run(data_dir, out);
+  c.model = "resnet20";
+  c.width_mult = 0.25;
+  c.limit_train = 21;
+  c.lr = 0.02;
+  c.epochs = 1;
+  return c;
+}
+
+// max over the model tensors ("model.*") of |a - b|, and of |a| (how large the weights are).
+struct ModelDiff {
+  double max_abs_diff = 0;
+  double max_abs = 0;
+  int64_t compared = 0;  // elements
+};
+
+inline ModelDiff model_diff(const std::string& file_a, const std::string& file_b) {
+  const io::SafetensorsFile a = io::load_safetensors(file_a), b = io::load_safetensors(file_b);
+  ModelDiff d;
+  for (const auto& [name, ta] : a.tensors) {
+    if (name.rfind("model.", 0) != 0) continue;
+    const Tensor* tb = b.find(name);
+    EXPECT_NE(tb, nullptr) << name << " missing from " << file_b;
+    if (tb == nullptr || ta.dtype() != DType::f32) continue;
+    EXPECT_EQ(ta.shape(), tb->shape()) << name;
+    const std::vector<float> va = ta.to_vector(), vb = tb->to_vector();
+    for (size_t i = 0; i < va.size() && i < vb.size(); ++i) {
+      d.max_abs_diff = std::max(d.max_abs_diff, std::abs(static_cast<double>(va[i]) - vb[i]));
+      d.max_abs = std::max(d.max_abs, std::abs(static_cast<double>(va[i])));
+      ++d.compared;
+    }
+  }
+  return d;
+}
+
+// Two runs' weights agree to float tolerance: summation order is all that differs (gradients
+// added over ranks vs over one batch), which after a few dozen steps moves weights of size ~1 by
+// ~1e-6. A run that saw other batches (e.g. batch 4 instead of 8) differs by > 1e-2.
+inline constexpr double kSameRunAtol = 1e-4;
+inline constexpr double kOtherRunMinDiff = 1e-2;
+
+}  // namespace lowbit::dist_test
