@@ -150,14 +150,16 @@ TEST_P(AqeTest, UnsupportedWidthsRefused) {
   EXPECT_THROW(make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta", 0.5}, {"delta_rel", 0.7}}}),
                Error);
   EXPECT_THROW(make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::activation, {{"delta_rel", 0.7}}}), Error);
-  auto& act = dynamic_cast<AqeQuantizer&>(*make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::activation, {}}));
+  auto act_holder = make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::activation, {}});  // keeps the quantizer alive
+  auto& act = dynamic_cast<AqeQuantizer&>(*act_holder);
   EXPECT_FALSE(act.relative_delta());
   EXPECT_EQ(act.delta(), kAqeDefaultDelta);
-  auto& w = dynamic_cast<AqeQuantizer&>(*make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {}}));
+  auto w_holder = make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {}});  // keeps the quantizer alive
+  auto& w = dynamic_cast<AqeQuantizer&>(*w_holder);
   EXPECT_TRUE(w.relative_delta());
   EXPECT_EQ(w.delta_rel(), kAqeDefaultDeltaRel);
-  auto& fixed =
-      dynamic_cast<AqeQuantizer&>(*make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta", 0.25}}}));
+  auto fixed_holder = make_aqe_quantizer(QuantConfig{"aqe", 2, QuantTarget::weight, {{"delta", 0.25}}});  // keeps the quantizer alive
+  auto& fixed = dynamic_cast<AqeQuantizer&>(*fixed_holder);
   EXPECT_FALSE(fixed.relative_delta());
   EXPECT_EQ(fixed.delta(), 0.25f);
 }
