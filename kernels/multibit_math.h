@@ -27,6 +27,7 @@
 #include <cstdint>
 
 #include "core/hd.h"
+#include "kernels/bit_math.h"
 
 namespace lowbit {
 
@@ -129,6 +130,30 @@ LOWBIT_HD uint32_t plane_bit(CodeKind kind, int c, int p) {
   }
 }
 
+// Most planes of any format (s8 and pow2(4): 8).
+inline constexpr int kMaxPlanes = 8;
+
+// The packing of both plane packers (CPU and CUDA): word w of each of the P planes of one row of k
+// codes, words[p] bit b = plane_bit(row[32·w + b], p); bits at positions >= k stay 0 (the b1
+// padding), so a word wholly past the row is 0.
+LOWBIT_HD void plane_words(CodeKind kind, int P, const int8_t* row, int64_t k, int64_t w, uint32_t* words) {
+  for (int p = 0; p < P; ++p) words[p] = 0u;
+  const int64_t i0 = w * kBitsPerWord, left = k - i0;
+  const int n = left <= 0 ? 0 : left >= kBitsPerWord ? static_cast<int>(kBitsPerWord) : static_cast<int>(left);
+  for (int b = 0; b < n; ++b) {
+    const int c = row[i0 + b];
+    for (int p = 0; p < P; ++p) words[p] |= plane_bit(kind, c, p) << b;
+  }
+}
+
+// Σ_p coef_p·popc_p of one row from its P plane popcounts (popc[p·stride]): the row's sum of
+// values minus k·offset.
+LOWBIT_HD int64_t plane_value_sum(CodeKind kind, int bits, const int32_t* popc, int64_t stride) {
+  int64_t s = 0;
+  for (int p = 0; p < plane_count(kind, bits); ++p) s += int64_t{plane_coef(kind, bits, p)} * popc[p * stride];
+  return s;
+}
+
 // The bit-serial dot from XNOR dots of plane pairs. For {0,1} planes a_p, b_q over k positions the
 // XNOR kernel gives D_pq = k − 2·popc(a_p ⊕ b_q), and popc(a_p ⊕ b_q) = X_p + Y_q − 2·popc(a_p ∧ b_q)
 // (X_p, Y_q the row popcounts), so popc(a_p ∧ b_q) = (2·X_p + 2·Y_q − k + D_pq)/4. Summed into
@@ -145,6 +170,27 @@ LOWBIT_HD int64_t bitserial_base_term(int64_t k, int64_t offset_a, int64_t offse
   return k * (4 * offset_a * offset_b - coef_sum_a * coef_sum_b);
 }
 LOWBIT_HD int32_t bitserial_finish(int64_t four_dot) { return static_cast<int32_t>(four_dot >> 2); }  // exact
+
+// The same dot from AND popcounts directly (the CUDA form: one popc(a_p ∧ b_q) GEMM per plane pair,
+// accumulated into the output with weight c_p·d_q):
+//   dot = init + Σ_pq c_p·d_q·popc(a_p ∧ b_q),  init = row_init(sa) + col_init(sb),
+//   row_init = o_b·sa,  col_init = o_a·sb + k·o_a·o_b   (sa, sb: plane_value_sum of the rows).
+// Carried in uint32 (wrapping arithmetic): every partial sum is exact mod 2^32, so the final value
+// is exact whenever the dot fits int32 (the ops' range check), however large a partial sum gets.
+// The CUDA-core XNOR kernel counts popc(a ⊕ b) instead: popc(a ∧ b) = (popc(a) + popc(b) − popc(a ⊕ b))/2.
+LOWBIT_HD uint32_t bitserial_and_row_init(int64_t plane_sum_a, int32_t offset_b) {
+  return static_cast<uint32_t>(plane_sum_a * offset_b);
+}
+LOWBIT_HD uint32_t bitserial_and_col_init(int64_t plane_sum_b, int64_t k, int32_t offset_a, int32_t offset_b) {
+  return static_cast<uint32_t>(plane_sum_b * offset_a + k * offset_a * offset_b);
+}
+LOWBIT_HD uint32_t bitserial_and_step(uint32_t acc, int32_t weight, int32_t popc_and) {
+  return acc + static_cast<uint32_t>(weight) * static_cast<uint32_t>(popc_and);
+}
+LOWBIT_HD int32_t bitserial_and_finish(uint32_t acc) { return static_cast<int32_t>(acc); }
+LOWBIT_HD int32_t popc_and_from_xor(int32_t popc_a, int32_t popc_b, int32_t popc_xor) {
+  return (popc_a + popc_b - popc_xor) / 2;
+}
 
 // ---- sign + exponent codes applied without a multiply
 

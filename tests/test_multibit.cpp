@@ -2,10 +2,13 @@
 // (AQE's pow2 levels included), and the bit-serial, int8, shift and ADDER GEMMs on every SIMD
 // path this CPU runs, one and two threads, against the naive references of
 // tests/reference/multibit_reference.h: EXACT equality for the integer paths over awkward sizes,
-// bit equality with the same-order f32 sum plus the error bound for the ADDER path.
+// bit equality with the same-order f32 sum plus the error bound for the ADDER path. Also the
+// CUDA bit-serial combine (plane_words packing, AND/XOR popcount forms, wrapping uint32 sums)
+// emulated on the host against the same references.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -148,6 +151,40 @@ TEST(MultibitCodes, PackedPlanesHoldTheBitsAndZeroPadding) {
       }
       EXPECT_EQ(p.popc[r * P + pl], count);
     }
+}
+
+TEST(MultibitCodes, PlaneWordsPackEveryFormatWithZeroPadding) {
+  // plane_words (the packing of both the CPU and the CUDA plane packers) bit by bit against
+  // plane_bit, for a row ending inside word 1 and words 2, 3 wholly past it; and plane_value_sum
+  // of the plane popcounts (at a stride) against the row's values.
+  std::vector<CodeFormat> all = formats();
+  for (CodeFormat f : {CodeFormat::unsigned_bits(7), CodeFormat::signed_bits(8), CodeFormat::pow2(4)}) all.push_back(f);
+  const int64_t K = 45;
+  for (CodeFormat f : all) {
+    const int P = plane_count(f.kind, f.bits);
+    ASSERT_LE(P, kMaxPlanes) << code_format_str(f);
+    std::vector<int8_t> codes = ref::random_codes(f, K, 31);
+    const int64_t stride = 3;
+    std::vector<int32_t> popc(static_cast<size_t>(P * stride), -1);
+    for (int p = 0; p < P; ++p) popc[p * stride] = 0;
+    for (int64_t w = 0; w < 4; ++w) {
+      uint32_t words[kMaxPlanes];
+      std::fill(words, words + kMaxPlanes, 0xdeadbeefu);
+      plane_words(f.kind, P, codes.data(), K, w, words);
+      for (int p = 0; p < P; ++p) {
+        for (int b = 0; b < 32; ++b) {
+          const int64_t i = w * 32 + b;
+          const uint32_t want = i < K ? plane_bit(f.kind, codes[i], p) : 0u;
+          ASSERT_EQ((words[p] >> b) & 1u, want) << code_format_str(f) << " plane " << p << " bit " << i;
+        }
+        popc[p * stride] += std::popcount(words[p]);
+      }
+    }
+    int64_t values = 0;
+    for (int8_t c : codes) values += ref::multibit_value(f, c);
+    EXPECT_EQ(plane_value_sum(f.kind, f.bits, popc.data(), stride), values - K * plane_offset(f.kind))
+        << code_format_str(f);
+  }
 }
 
 TEST(MultibitCodes, AqePow2LevelsEncodeToSignExponentCodes) {
@@ -295,6 +332,92 @@ TEST(MultibitCpu, ExtremeCodesNearTheInt32Limit) {
       expect_exact(want, multibit_matmul(at, t.fa, bt, t.fb, {path}).to_host<int32_t>(),
                    std::string(multibit_path_name(path)) + " " + what);
     }
+  }
+}
+
+// The combine of the CUDA bit-serial GEMM (kernels/cuda/multibit_bitserial.cu) emulated on the
+// host: planes from plane_words, per plane pair (p outer, q inner, the kernel's launch order) the
+// AND popcount, either counted directly (the tensor-core kernels) or recovered from the XOR
+// popcount and the row counts (the CUDA-core kernel), accumulated with bitserial_and_* from the
+// init terms.
+std::vector<int64_t> and_form_gemm(const std::vector<int8_t>& a, CodeFormat fa, const std::vector<int8_t>& b,
+                                   CodeFormat fb, int64_t M, int64_t N, int64_t K, bool from_xor) {
+  const int P = plane_count(fa.kind, fa.bits), Q = plane_count(fb.kind, fb.bits);
+  const int64_t kw = packed_words(K);
+  // Plane-major words [planes, rows, kw] and popcounts [planes, rows], as the CUDA packer lays them.
+  auto pack = [&](const std::vector<int8_t>& codes, CodeFormat f, int64_t rows, int planes,
+                  std::vector<uint32_t>& words, std::vector<int32_t>& popc) {
+    words.assign(static_cast<size_t>(planes * rows * kw), 0u);
+    popc.assign(static_cast<size_t>(planes * rows), 0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t w = 0; w < kw; ++w) {
+        uint32_t wd[kMaxPlanes];
+        plane_words(f.kind, planes, codes.data() + r * K, K, w, wd);
+        for (int p = 0; p < planes; ++p) {
+          words[(p * rows + r) * kw + w] = wd[p];
+          popc[p * rows + r] += std::popcount(wd[p]);
+        }
+      }
+  };
+  std::vector<uint32_t> wa, wb;
+  std::vector<int32_t> xa, yb;
+  pack(a, fa, M, P, wa, xa);
+  pack(b, fb, N, Q, wb, yb);
+  const int32_t oa = plane_offset(fa.kind), ob = plane_offset(fb.kind);
+  std::vector<int64_t> out(static_cast<size_t>(M * N));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      uint32_t acc = bitserial_and_row_init(plane_value_sum(fa.kind, fa.bits, xa.data() + m, M), ob) +
+                     bitserial_and_col_init(plane_value_sum(fb.kind, fb.bits, yb.data() + n, N), K, oa, ob);
+      for (int p = 0; p < P; ++p)
+        for (int q = 0; q < Q; ++q) {
+          int32_t both = 0, diff = 0;
+          for (int64_t w = 0; w < kw; ++w) {
+            const uint32_t x = wa[(p * M + m) * kw + w], y = wb[(q * N + n) * kw + w];
+            both += std::popcount(x & y);
+            diff += std::popcount(x ^ y);
+          }
+          if (from_xor) both = popc_and_from_xor(xa[p * M + m], yb[q * N + n], diff);
+          acc = bitserial_and_step(acc, plane_coef(fa.kind, fa.bits, p) * plane_coef(fb.kind, fb.bits, q), both);
+        }
+      out[m * N + n] = bitserial_and_finish(acc);
+    }
+  return out;
+}
+
+TEST(MultibitCpu, CudaAndFormCombineEqualsIntegerReference) {
+  for (CodeFormat fa : formats())
+    for (CodeFormat fb : formats())
+      for (int64_t K : {int64_t{1}, int64_t{31}, int64_t{32}, int64_t{33}, int64_t{64}, int64_t{257}}) {
+        const int64_t M = 3, N = 5;
+        const std::vector<int8_t> a = ref::random_codes(fa, M * K, 300 + K), b = ref::random_codes(fb, N * K, 400 + K);
+        const std::vector<int64_t> want = ref::multibit_gemm(a, fa, b, fb, M, N, K);
+        for (bool from_xor : {false, true})
+          expect_exact(want, and_form_gemm(a, fa, b, fb, M, N, K, from_xor),
+                       std::string(from_xor ? "xor form " : "and form ") + label(fa, fb, M, N, K));
+      }
+}
+
+TEST(MultibitCpu, CudaAndFormCombineIsExactNearTheInt32Limit) {
+  // Extreme codes with K·max|a|·max|b| just under 2^31: the results and (s8 × s8 at −1, where the
+  // top planes' negative weights come last) the partial sums run close to ±2^31.
+  struct Case {
+    CodeFormat fa, fb;
+    int8_t ca, cb;
+    int64_t K;
+  };
+  const Case cases[] = {{CodeFormat::unsigned_bits(7), CodeFormat::signed_bits(8), 127, -128, 132104},
+                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -1, -1, 131071},
+                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -128, -128, 131071},
+                        {CodeFormat::unsigned_bits(7), CodeFormat::binary(), 127, -1, 16909320}};
+  for (const Case& t : cases) {
+    const int64_t M = 2, N = 1;
+    std::vector<int8_t> a(static_cast<size_t>(M * t.K), t.ca), b(static_cast<size_t>(N * t.K), t.cb);
+    a[t.K + 3] = 0;  // the second row a little smaller
+    const std::vector<int64_t> want = ref::multibit_gemm(a, t.fa, b, t.fb, M, N, t.K);
+    for (bool from_xor : {false, true})
+      expect_exact(want, and_form_gemm(a, t.fa, b, t.fb, M, N, t.K, from_xor),
+                   std::string(from_xor ? "xor form " : "and form ") + label(t.fa, t.fb, M, N, t.K));
   }
 }
 

@@ -103,7 +103,9 @@ void matmul_cuda(const Tensor& a, CodeFormat fa, const Tensor& b, CodeFormat fb,
   const int64_t M = a.size(0), N = b.size(0), K = a.size(1);
   int32_t* c = out.data<int32_t>();
   switch (path) {
-    case MultibitPath::bitserial: cuda_missing("multibit_matmul (bit-serial path)");
+    case MultibitPath::bitserial:
+      cuda::bitserial_gemm(M, N, K, a.data<int8_t>(), K, fa.kind, fa.bits, b.data<int8_t>(), K, fb.kind, fb.bits, c, N);
+      break;
     case MultibitPath::shift: {
       Tensor av = a;
       if (fa.kind == CodeKind::pow2) {

@@ -4,7 +4,9 @@
 // the real value of a code is scale · value(code), with the float scale kept outside the integer
 // products (per tensor, or per row = per output channel for weights).
 //   multibit_matmul       : exact integer Σ_k value(a[m,k])·value(b[n,k]) in int32, by one of
-//     bitserial — bit planes and popcount GEMMs (Table I's XNOR; CPU only for now),
+//     bitserial — bit planes and popcount GEMMs (Table I's XNOR; CPU: the stacked planes in one
+//                 XNOR GEMM per block; CUDA: one binary GEMM on the XNOR kernels per plane pair,
+//                 adding into the int32 output: kernels/cuda/multibit_bitserial.cu),
 //     shift     — b's sign + exponent codes shift the integer a (Table I's SHIFT; CPU, CUDA),
 //     int8      — both as int8 values into an int32-accumulating GEMM (CPU; CUDA int8 tensor
 //                 cores through cuBLAS, rows zero-padded to multiples of 16),

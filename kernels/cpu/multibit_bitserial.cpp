@@ -31,9 +31,8 @@ Planes planes_of(const PlaneOperand& o) {
 
 // Σ_p coef_p·popc_p of each row: the row's sum of values minus its offset part.
 std::vector<int64_t> plane_sums(const PlaneOperand& o, const Planes& p, int64_t rows) {
-  std::vector<int64_t> s(static_cast<size_t>(rows), 0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int i = 0; i < p.P; ++i) s[r] += p.coef[i] * o.popc[r * p.P + i];
+  std::vector<int64_t> s(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) s[r] = plane_value_sum(o.kind, o.bits, o.popc + r * p.P, 1);
   return s;
 }
 

@@ -52,18 +52,15 @@ void pack_code_planes(const int8_t* codes, int64_t rows, int64_t k, CodeKind kin
   const int P = plane_count(kind, bits);
   const int64_t kw = packed_words(k);
   for (int64_t r = 0; r < rows; ++r) {
-    const int8_t* src = codes + r * k;
-    for (int p = 0; p < P; ++p) {
-      uint32_t* row = planes + (r * P + p) * kw;
-      int32_t count = 0;
-      for (int64_t w = 0; w < kw; ++w) {
-        uint32_t word = 0;
-        const int64_t i0 = w * kBitsPerWord, n = std::min<int64_t>(kBitsPerWord, k - i0);
-        for (int64_t b = 0; b < n; ++b) word |= plane_bit(kind, src[i0 + b], p) << b;
-        row[w] = word;
-        count += std::popcount(word);
+    int32_t* count = popc + r * P;
+    std::fill(count, count + P, 0);
+    for (int64_t w = 0; w < kw; ++w) {
+      uint32_t words[kMaxPlanes];
+      plane_words(kind, P, codes + r * k, k, w, words);
+      for (int p = 0; p < P; ++p) {
+        planes[(r * P + p) * kw + w] = words[p];
+        count[p] += std::popcount(words[p]);
       }
-      popc[r * P + p] = count;
     }
   }
 }

@@ -12,6 +12,13 @@
 //   adder_gemm : C (f32) = Σ_k A[m,k]·value(B[n,k]) with fp16 activations: each output sums its
 //                exact terms a·(±2^t) in increasing k in f32 (one rounding per term), so the result
 //                equals the sequential f32 loop bit for bit.
+//   bitserial_gemm : C (int32) = Σ_k value(A[m,k])·value(B[n,k]) from the codes' bit planes
+//                (multibit_bitserial.cu): both operands packed into b1 planes (pack_code_planes),
+//                then (bitserial_gemm_planes) per plane pair (p, q) one binary GEMM on the XNOR
+//                kernels (xnor_gemm.h's popc / mma / wgmma paths) whose store phase adds
+//                c_p·d_q·popc(a_p ∧ b_q) into C (the first pair writes the row/column/constant
+//                terms instead of reading C): P·Q launches, C read and written once per pair.
+//                Exact (kernels/multibit_math.h, bitserial_and_*).
 // Napkin math (shift/adder, 128×128 block tile, 8×8 outputs per thread, K tiles of 16): per MAC
 // SHF + LOP3 + IADD3 (shift) or one FFMA (adder); on an H100 the shift kernel is bounded near
 // 1/3 of the CUDA cores' int32 issue rate, far below the int8 tensor cores (spec performance.md,
@@ -21,6 +28,7 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/xnor_gemm.h"
 #include "kernels/multibit_math.h"
 
 namespace lowbit::cuda {
@@ -35,6 +43,34 @@ void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, co
 
 void shift_gemm(int64_t M, int64_t N, int64_t K, const int8_t* A, int64_t lda, const int8_t* B_codes, int64_t ldb,
                 int32_t* C, int64_t ldc);
+
+// Bit planes of rows of codes [rows, ld] (k used): plane p of row r is the ldw words at
+// planes[(p·rows + r)·ldw] (ldw >= packed_words(k); words from packed_words(k) on are 0), built
+// with plane_words (kernels/multibit_math.h); popc[p·rows + r] = popcount of that plane row.
+// Plane-major, so each plane is one [rows, ldw] b1 matrix for the XNOR kernels.
+void pack_code_planes(const int8_t* codes, int64_t rows, int64_t k, int64_t ld, CodeKind kind, int bits,
+                      uint32_t* planes, int64_t ldw, int32_t* popc);
+
+// One operand's planes as pack_code_planes lays them out ([P, rows, ldw] words, [P, rows]
+// popcounts) for the given format; ldw a multiple of 4 and planes 16-byte aligned (128-bit loads).
+struct DevicePlanes {
+  const uint32_t* planes;
+  int64_t ldw;
+  const int32_t* popc;
+  CodeKind kind;
+  int bits;
+};
+
+// The GEMM on packed planes (A: M rows, B: N rows, K valid bits each); path: the XNOR kernel of
+// every plane pair (automatic: resolve_xnor_cuda_path for M×N×K).
+void bitserial_gemm_planes(int64_t M, int64_t N, int64_t K, const DevicePlanes& a, const DevicePlanes& b, int32_t* C,
+                           int64_t ldc, XnorCudaPath path = XnorCudaPath::automatic);
+
+// The same from codes (formats ka/a_bits, kb/b_bits): packs both operands into scratch planes
+// (ldw = packed_words(K) rounded up to 4), then bitserial_gemm_planes.
+void bitserial_gemm(int64_t M, int64_t N, int64_t K, const int8_t* A_codes, int64_t lda, CodeKind ka, int a_bits,
+                    const int8_t* B_codes, int64_t ldb, CodeKind kb, int b_bits, int32_t* C, int64_t ldc,
+                    XnorCudaPath path = XnorCudaPath::automatic);
 
 // A: IEEE half values (raw uint16 storage).
 void adder_gemm(int64_t M, int64_t N, int64_t K, const uint16_t* A, int64_t lda, const int8_t* B_codes, int64_t ldb,
