@@ -1,14 +1,17 @@
 // Test helpers for data-parallel training runs: a small deterministic run on a tiny generated
-// dataset, and the largest difference between the model tensors of two checkpoints.
+// dataset (as a TrainConfig, or as `lowbit train` flags for runs under mpirun or lowbit launch),
+// and the largest difference between the model tensors of two checkpoints.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "core/io/safetensors.h"
+#include "tests/cli_run.h"
 #include "tests/train_fixtures.h"
 #include "tools/train/config.h"
 
@@ -45,6 +48,30 @@ inline TrainConfig small_bn_run(const std::string& data_dir, const std::string& 
   c.lr = 0.02;
   c.epochs = 1;
   return c;
+}
+
+// The flags of small_run, with a constant learning rate (so that a run of one epoch resumed for
+// a second follows the schedule of a run of two).
+inline std::string small_run_flags(const std::string& data, const std::filesystem::path& out, int epochs) {
+  return "train --data-dir " + test::shell_quoted(data) + " --hidden 16 --limit-train 37 --batch-size 8 "
+         "--eval-batch-size 16 --lr 0.05 --schedule constant --seed 3 --deterministic --log-every 0 --epochs " +
+         std::to_string(epochs) + " --out " + test::shell_quoted(out);
+}
+
+// The flags of small_bn_run.
+inline std::string small_bn_run_flags(const std::string& data, const std::filesystem::path& out) {
+  return "train --data-dir " + test::shell_quoted(data) + " --model resnet20 --width-mult 0.25 --limit-train 21 "
+         "--batch-size 8 --eval-batch-size 16 --lr 0.02 --seed 3 --deterministic --log-every 0 --epochs 1 --out " +
+         test::shell_quoted(out);
+}
+
+inline std::string final_of(const std::filesystem::path& run) { return (run / "final.safetensors").string(); }
+
+// How often `what` occurs in `text`.
+inline int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 // max over the model tensors ("model.*") of |a - b|, and of |a| (how large the weights are).

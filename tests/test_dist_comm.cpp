@@ -1,11 +1,9 @@
 // Tests of the data-parallel communication layer (core/dist): the one-process communicator, the
 // tensor-level checks, launch detection from the environment, the choice of backend (and its
-// refusals), and the TCP rendezvous of the built-in launch (ranks as threads over localhost).
+// refusals), and the TCP rendezvous of the built-in launch (ranks as threads over localhost; the
+// tcp backend that runs over it: tests/test_dist_tcp.cpp).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <map>
@@ -15,6 +13,7 @@
 #include "core/dist/communicator.h"
 #include "core/dist/launch.h"
 #include "core/dist/rendezvous.h"
+#include "tests/free_port.h"
 #include "tests/test_util.h"
 #include "tests/thread_comm.h"
 
@@ -23,6 +22,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using test::expect_error;
+using test::free_port;
 
 // Sets environment variables for a scope (unset = nullopt) and restores them after.
 class EnvScope {
@@ -140,8 +140,12 @@ TEST(DistLaunch, ReadsTheBuiltInLaunchVariables) {
   EXPECT_EQ(l.local_rank, 2);  // without LOCAL_RANK: RANK (one machine)
   EXPECT_EQ(l.master_addr, "node7");
   EXPECT_EQ(l.master_port, 1234);
-  // The built-in launch carries NCCL only: a CPU run is told to use mpirun.
-  expect_error([&] { dist::resolve_backend("auto", l, false); }, {"launch CPU runs with mpirun"});
+  // The built-in launch: tcp on the CPU, nccl on GPUs (refused in a build without NCCL).
+  EXPECT_EQ(dist::resolve_backend("auto", l, false), "tcp");
+  if (dist::backend_built("nccl"))
+    EXPECT_EQ(dist::resolve_backend("auto", l, true), "nccl");
+  else
+    expect_error([&] { dist::resolve_backend("auto", l, true); }, {"this build has no NCCL"});
   expect_error([&] { dist::make_communicator("none", l, Device::cpu()); }, {"launched as rank 2 of 3"});
   expect_error([&] { dist::make_communicator("nccl", l, Device::cpu()); }, {"nccl"});
 }
@@ -172,27 +176,13 @@ TEST(DistLaunch, RefusesMalformedVariables) {
 TEST(DistLaunch, RefusesUnknownAndUnbuiltBackends) {
   EnvScope env(no_launcher());
   const dist::LaunchInfo one = dist::detect_launch();
-  expect_error([&] { dist::make_communicator("gloo", one, Device::cpu()); }, {"must be auto, none, mpi or nccl"});
+  expect_error([&] { dist::make_communicator("gloo", one, Device::cpu()); }, {"must be auto, none, tcp, mpi or nccl"});
   if (!dist::backend_built("nccl"))
     expect_error([&] { dist::make_communicator("nccl", one, Device::cpu()); }, {"built without"});
   else
     expect_error([&] { dist::make_communicator("nccl", one, Device::cpu()); }, {"needs a CUDA device"});
   if (!dist::backend_built("mpi"))
     expect_error([&] { dist::make_communicator("mpi", one, Device::cpu()); }, {"built without MPI"});
-}
-
-// A port that was free a moment ago.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 TEST(DistRendezvous, RankZerosBytesReachEveryRank) {

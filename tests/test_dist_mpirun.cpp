@@ -19,8 +19,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using dist_test::count;
+using dist_test::final_of;
 using dist_test::kSameRunAtol;
 using dist_test::model_diff;
+using dist_test::small_bn_run_flags;
+using dist_test::small_run_flags;
 using train_test::fresh_dir;
 using train_test::tiny_dataset;
 
@@ -55,29 +59,6 @@ class DistMpirun : public ::testing::Test {
 
   std::string mpirun_;
 };
-
-// The flags of dist_test::small_run, with a constant learning rate (so that a run of one epoch
-// resumed for a second follows the schedule of a run of two).
-std::string small_run_flags(const std::string& data, const fs::path& out, int epochs) {
-  return "train --data-dir " + test::shell_quoted(data) + " --hidden 16 --limit-train 37 --batch-size 8 "
-         "--eval-batch-size 16 --lr 0.05 --schedule constant --seed 3 --deterministic --log-every 0 --epochs " +
-         std::to_string(epochs) + " --out " + test::shell_quoted(out);
-}
-
-// The flags of dist_test::small_bn_run.
-std::string small_bn_run_flags(const std::string& data, const fs::path& out) {
-  return "train --data-dir " + test::shell_quoted(data) + " --model resnet20 --width-mult 0.25 --limit-train 21 "
-         "--batch-size 8 --eval-batch-size 16 --lr 0.02 --seed 3 --deterministic --log-every 0 --epochs 1 --out " +
-         test::shell_quoted(out);
-}
-
-std::string final_of(const fs::path& run) { return (run / "final.safetensors").string(); }
-
-int count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 TEST_F(DistMpirun, TwoRanksEndWhereOneProcessEnds) {
   const std::string data = tiny_dataset("mpi_two", 40).string();

@@ -16,6 +16,7 @@ struct Batch {
   Tensor images;                 // f32 [B, H, W, C]
   Tensor labels;                 // i32 [B]
   std::vector<int64_t> indices;  // the examples' indices in the dataset
+  int64_t number = -1;           // its 0-based place among the epoch's batches (-1: not said)
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 

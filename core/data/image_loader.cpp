@@ -127,6 +127,7 @@ ImageLoader::Prepared ImageLoader::make_batch(int64_t b) const {
       shard_positions(start, std::min(o.batch_size, num_examples() - start), o.shard);
   const auto n = static_cast<int64_t>(positions.size());
   Prepared p;
+  p.batch.number = b;    // so that a caller can tell that batches were passed over
   if (n == 0) return p;  // an empty share of a sharded loader: passed over by next()
   const int64_t s = o.transform.size, slot = s * s * 3;
   const bool finish_here = o.device.is_cpu();  // normalized by the workers, straight into the batch

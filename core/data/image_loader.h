@@ -14,7 +14,8 @@
 // Bad images: an example whose image cannot be read or decoded is reported once (its message,
 // which starts with its path, goes to `report`, default stderr) and left out of its batch, which
 // is then smaller (a batch left empty is passed over); with skip_bad = false the error is
-// re-thrown by next() instead. skipped() lists what was left out so far.
+// re-thrown by next() instead. skipped() lists what was left out so far. Batch::number says which
+// batch of the epoch next() returned (data-parallel training checks that no rank passed one over).
 #pragma once
 
 #include <cstdint>

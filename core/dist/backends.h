@@ -1,6 +1,7 @@
 // The backends' constructors, internal to core/dist (make_communicator in core/dist/launch.h is
 // the public way in). A backend left out of the build reports that from *_built() and throws
 // "lowbit was built without ..." from its constructor.
+//   TCP:  core/dist/tcp_communicator.cpp (always built).
 //   MPI:  core/dist/mpi_communicator.cpp (LOWBIT_WITH_MPI).
 //   NCCL: kernels/cuda/nccl_communicator.cpp (LOWBIT_WITH_NCCL, CUDA builds), stand-ins in
 //         kernels/no_cuda/nccl_communicator.cpp.
@@ -11,8 +12,12 @@
 #include <memory>
 
 #include "core/dist/communicator.h"
+#include "core/dist/rendezvous.h"
 
 namespace lowbit::dist {
+
+// Rank `rank` of `size`, connected to the others through the rendezvous at `at` (CPU buffers).
+std::shared_ptr<Communicator> make_tcp_communicator(const RendezvousAddress& at, int rank, int size);
 
 bool mpi_built();
 // MPI_COMM_WORLD (initializing MPI on first use; finalized at exit).

@@ -1,7 +1,9 @@
 // Communicator: the collective operations of data-parallel training (one process per device),
-// behind one small interface with three backends:
+// behind one small interface with four backends:
 //   none  one process (rank 0 of 1): every operation is a no-op (single_process_communicator());
 //   mpi   MPI_COMM_WORLD, CPU buffers (core/dist/mpi_communicator.cpp; needs a build with MPI);
+//   tcp   the star of TCP connections around rank 0 left by the rendezvous of the built-in launch,
+//         CPU buffers (core/dist/tcp_communicator.cpp; every build has it);
 //   nccl  NCCL on the process's GPU, CUDA buffers; the NCCL id is passed from rank 0 through MPI
 //         or through the TCP rendezvous of core/dist/rendezvous.h (needs a CUDA build with NCCL).
 // make_communicator() (core/dist/launch.h) picks and builds one from the launch environment.
@@ -42,8 +44,8 @@ class LOWBIT_API Communicator {
 
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  virtual std::string backend() const = 0;  // "none", "mpi", "nccl" (tests: others)
-  // The device whose buffers the backend reduces in place (CPU for none and mpi, the process's
+  virtual std::string backend() const = 0;  // "none", "tcp", "mpi", "nccl" (tests: others)
+  // The device whose buffers the backend reduces in place (CPU for none, tcp and mpi, the process's
   // GPU for nccl).
   virtual Device device() const = 0;
 

@@ -57,28 +57,28 @@ LaunchInfo detect_launch() {
 }
 
 bool backend_built(const std::string& backend) {
-  if (backend == "none") return true;
+  if (backend == "none" || backend == "tcp") return true;
   if (backend == "mpi") return mpi_built();
   if (backend == "nccl") return nccl_built();
   return false;
 }
 
 std::string resolve_backend(const std::string& backend, const LaunchInfo& launch, bool on_cuda) {
-  LOWBIT_CHECK(backend == "auto" || backend == "none" || backend == "mpi" || backend == "nccl",
-               "dist: the backend must be auto, none, mpi or nccl, got '", backend, "'");
+  LOWBIT_CHECK(backend == "auto" || backend == "none" || backend == "tcp" || backend == "mpi" || backend == "nccl",
+               "dist: the backend must be auto, none, tcp, mpi or nccl, got '", backend, "'");
   if (backend != "auto") return backend;
   if (launch.size == 1) return "none";
   if (on_cuda && nccl_built()) return "nccl";
   if (launch.launcher == "mpirun") {
     LOWBIT_CHECK(mpi_built(), "dist: launched by mpirun as rank ", launch.rank, " of ", launch.size,
-                 " but lowbit was built without MPI (install libopenmpi-dev and reconfigure)",
+                 " but lowbit was built without MPI (install libopenmpi-dev and reconfigure, or use --dist tcp)",
                  on_cuda ? " or without NCCL" : "");
     return "mpi";
   }
-  LOWBIT_FAIL("dist: launched through RANK/WORLD_SIZE as rank ", launch.rank, " of ", launch.size,
-              ", which needs the nccl backend (GPUs, a CUDA build with NCCL); ",
-              on_cuda ? "this build has no NCCL" : "this run is on the CPU",
-              ": launch CPU runs with mpirun -np N (the mpi backend)");
+  LOWBIT_CHECK(!on_cuda, "dist: launched through RANK/WORLD_SIZE as rank ", launch.rank, " of ", launch.size,
+               " on a GPU, which needs the nccl backend, and this build has no NCCL (--dist tcp would stage every "
+               "all-reduce through the CPU)");
+  return "tcp";
 }
 
 Device process_device(Device parsed, bool index_given, const LaunchInfo& launch) {
@@ -101,9 +101,11 @@ std::shared_ptr<Communicator> make_communicator(const std::string& backend, cons
   if (b == "none") {
     LOWBIT_CHECK(launch.size == 1, "dist: this process was launched as rank ", launch.rank, " of ", launch.size,
                  " (", launch.launcher, ") but the backend is none: every process would train alone; use --dist "
-                 "auto, mpi or nccl");
+                 "auto, tcp, mpi or nccl");
     return single_process_communicator();
   }
+  const RendezvousAddress at{launch.master_addr, launch.master_port, 300};
+  if (b == "tcp") return make_tcp_communicator(at, launch.rank, launch.size);
   if (b == "mpi") {
     LOWBIT_CHECK(launch.size == 1 || launch.launcher == "mpirun", "dist: the mpi backend needs processes started by "
                  "mpirun (this one was started through RANK/WORLD_SIZE)");
@@ -124,7 +126,6 @@ std::shared_ptr<Communicator> make_communicator(const std::string& backend, cons
       std::memcpy(id, t.raw_data(), static_cast<size_t>(bytes));
     });
   }
-  const RendezvousAddress at{launch.master_addr, launch.master_port, 300};
   return make_nccl_communicator(launch.rank, launch.size, device.index, [&](void* id, int64_t bytes) {
     rendezvous_broadcast(at, launch.rank, launch.size, id, bytes);
   });

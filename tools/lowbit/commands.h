@@ -20,6 +20,7 @@ Command add_models_command(CLI::App& app);  // main.cpp
 Command add_pack_command(CLI::App& app);    // pack_command.cpp
 Command add_export_command(CLI::App& app);  // export_command.cpp
 Command add_infer_command(CLI::App& app);   // infer_command.cpp
+Command add_launch_command(CLI::App& app);  // launch_command.cpp
 
 // A checkpoint file given as itself or as its run folder (final.safetensors, else last.safetensors).
 inline std::string checkpoint_file(const std::string& given) {

@@ -1,6 +1,6 @@
 // `lowbit`: the command-line tool. Subcommands: train (train_command.cpp), eval
 // (eval_command.cpp), export (export_command.cpp), infer (infer_command.cpp), pack-dataset
-// (pack_command.cpp), models (below).
+// (pack_command.cpp), launch (launch_command.cpp), models (below).
 // Exit codes: 0 success, 1 a lowbit error (message on stderr), CLI11's codes for bad flags.
 #include <algorithm>
 #include <exception>
@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const lowbit::cli::Command commands[] = {lowbit::cli::add_train_command(app), lowbit::cli::add_eval_command(app),
                                            lowbit::cli::add_export_command(app), lowbit::cli::add_infer_command(app),
-                                           lowbit::cli::add_pack_command(app), lowbit::cli::add_models_command(app)};
+                                           lowbit::cli::add_pack_command(app), lowbit::cli::add_launch_command(app),
+                                           lowbit::cli::add_models_command(app)};
   CLI11_PARSE(app, argc, argv);
   try {
     for (const auto& command : commands)

@@ -70,6 +70,12 @@ EpochMetrics train_epoch(Module& model, int64_t epoch, EpochContext& ctx) {
   int64_t correct = 0, seen = 0, step = 0;
   data::Batch batch;
   while (step < steps && ctx.loader.next(batch)) {
+    // A rank whose share of a batch was all unreadable has passed that batch over; the other
+    // ranks train on it: the ranks would exchange the gradients of different steps.
+    LOWBIT_CHECK(!ctx.reducer || batch.number < 0 || batch.number == step, "train: rank ", ctx.comm.rank(), " of ",
+                 ctx.comm.size(), ": every image of its share of batch ", step + 1, " of epoch ", epoch,
+                 " was unreadable and skipped (the 'image loader: skipped' lines name them); data-parallel ranks "
+                 "train each batch together, so the run stops: repair or remove those files");
     apply_schedule(ctx.optimizer, ctx.schedule, epoch - 1, step, steps);
     if (ctx.quant_optimizer) apply_schedule(*ctx.quant_optimizer, ctx.schedule, epoch - 1, step, steps);
     if (step == 0) m.lr = ctx.config.lr * ctx.schedule.factor(epoch - 1, 0, steps);  // in double, unlike lr(0)
@@ -107,8 +113,10 @@ EpochMetrics train_epoch(Module& model, int64_t epoch, EpochContext& ctx) {
     ctx.progress.update(step, seen, loss_sum, correct);
   }
   ctx.progress.end_epoch();
-  LOWBIT_CHECK(!ctx.reducer || step == steps, "train: rank ", ctx.comm.rank(), " ran out of batches after ", step,
-               " of ", steps, " steps in epoch ", epoch, " (a whole share of a batch was skipped as unreadable?)");
+  LOWBIT_CHECK(!ctx.reducer || step == steps, "train: rank ", ctx.comm.rank(), " of ", ctx.comm.size(),
+               ": every image of its share of batch ", step + 1, " of epoch ", epoch, " (and of any batch after it) "
+               "was unreadable and skipped (the 'image loader: skipped' lines name them); data-parallel ranks train "
+               "each batch together, so the run stops: repair or remove those files");
   if (ctx.reducer) {  // the global epoch's sums
     std::vector<double> sums = {loss_sum, static_cast<double>(correct), static_cast<double>(seen)};
     ctx.comm.all_reduce_sum_host(sums);
