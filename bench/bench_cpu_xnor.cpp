@@ -3,14 +3,17 @@
 // Measured:
 //   CpuXnorGemm/{auto,avx512,avx2,scalar}/n : C[n,n] (i32) = A[n,n bits] B[n,n bits]^T through
 //     cpu::xnor_gemm on pre-packed operands, vs OpenBLAS cblas_sgemm on the same ±1 values as f32
-//     (the same logical shape), timed in the same run (best of 3 after a warm-up).
+//     (the same logical shape), timed in the same run (interleaved rounds, see Counters).
 //   CpuXnorConv/lowbit/<shape> : cpu::xnor_conv2d (packed im2col + xnor_gemm + border fix) on a
 //     packed NHWC input and OHWI weights, vs lowbit::conv2d (f32 im2col + OpenBLAS) on the ±1
 //     values, same run.
 // Validation first (SkipWithError on mismatch): on ±1 inputs every f32 sum is an integer below
 // 2^24, so the peer's result must equal the binary kernel's exactly.
-// Counters: Gop/s (2·M·N·K binary ops, or 2·N·OH·OW·O·KH·KW·C) and vs_<peer> = peer time / own
-// time. Threads: xnor_threads() (every hardware thread); OpenBLAS its default count.
+// Counters: Gop/s (2·M·N·K binary ops, or 2·N·OH·OW·O·KH·KW·C; from the mean time of the
+// benchmark's iterations, the Time column) and vs_<peer> = the peer's best time / the kernel's best
+// time over 5 interleaved rounds (one call of each per round), the same statistic for both, so
+// that load changing during the run (a shared machine) slows both alike.
+// Threads: xnor_threads() (every hardware thread); OpenBLAS its default count.
 //
 // Run: build/bench/lowbit-bench --benchmark_filter=CpuXnor
 #include <benchmark/benchmark.h>
@@ -46,13 +49,27 @@ Tensor random_pm1(const Shape& shape, uint64_t seed) {
   return u;
 }
 
-template <typename F>
-void run_timed(benchmark::State& state, double ops, double peer_seconds, const char* peer, F&& f) {
-  auto t0 = Clock::now();
-  for (auto _ : state) f();
-  double own = seconds_since(t0) / static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
+// Times own() against peer() (both already run once: the validation) and fills the counters.
+// Returns the peer's best time.
+template <typename P, typename F>
+double run_timed(benchmark::State& state, double ops, const char* peer_name, P&& peer, F&& own) {
+  constexpr int kRounds = 5;
+  double peer_best = 1e30, own_best = 1e30;
+  for (int r = 0; r < kRounds; ++r) {
+    auto t0 = Clock::now();
+    peer();
+    peer_best = std::min(peer_best, seconds_since(t0));
+    t0 = Clock::now();
+    own();
+    own_best = std::min(own_best, seconds_since(t0));
+  }
+  for (auto _ : state) {
+    own();
+    benchmark::ClobberMemory();
+  }
   state.counters["Gop/s"] = benchmark::Counter(ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters[std::string("vs_") + peer] = peer_seconds / own;
+  state.counters[std::string("vs_") + peer_name] = peer_best / own_best;
+  return peer_best;
 }
 
 // ---------------------------------------------------------------- GEMM
@@ -81,11 +98,7 @@ void BM_CpuXnorGemm(benchmark::State& state, lowbit::cpu::XnorPath path) {
     if (static_cast<float>(c[i]) != ref[i])
       return state.SkipWithError(("mismatch vs sgemm at " + std::to_string(i) + ": " + std::to_string(c[i]) +
                                   " vs " + std::to_string(ref[i])).c_str());
-  double blas_seconds = best_time(blas);
-  run_timed(state, 2.0 * n * n * n, blas_seconds, "openblas_sgemm", [&] {
-    xnor();
-    benchmark::ClobberMemory();
-  });
+  const double blas_seconds = run_timed(state, 2.0 * n * n * n, "openblas_sgemm", blas, xnor);
   state.counters["openblas_Gflop/s"] = 2.0 * n * n * n * 1e-9 / blas_seconds;
 }
 
@@ -127,12 +140,9 @@ void BM_CpuXnorConv(benchmark::State& state, ConvShape s) {
   for (size_t i = 0; i < y.size(); ++i)
     if (static_cast<float>(y[i]) != wp[i])
       return state.SkipWithError(("mismatch vs conv2d at " + std::to_string(i)).c_str());
-  double float_seconds = best_time([&] { benchmark::DoNotOptimize(lowbit::conv2d(x, w, Tensor(), p)); });
   double ops = 2.0 * s.N * OH * OW * s.O * s.K * s.K * s.C;
-  run_timed(state, ops, float_seconds, "lowbit_f32_conv2d", [&] {
-    xnor();
-    benchmark::ClobberMemory();
-  });
+  run_timed(state, ops, "lowbit_f32_conv2d",
+            [&] { benchmark::DoNotOptimize(lowbit::conv2d(x, w, Tensor(), p)); }, xnor);
 }
 
 const bool registered = [] {

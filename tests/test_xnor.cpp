@@ -139,6 +139,23 @@ TEST(XnorGemm, MultiThreadedMatchesReference) {
   EXPECT_GE(cpu::xnor_threads(), 1);
 }
 
+TEST(XnorGemm, ManyPanelGroups) {
+  // The AVX2 path packs B in 32-row panels and hands them to threads in groups (of up to ~256 KiB,
+  // at least two groups per thread): N = 330 is 11 panels, the last partial, in groups of 5 on one
+  // thread and of 2 on two (the last group partial), and split by rows on three (fewer than 4
+  // panels per thread); M = 61 is enough work for three threads.
+  const int64_t M = 61, N = 330;
+  for (int64_t K : {4000, 4096}) {
+    std::vector<float> a = signs_input(M * K, 31 + K), b = signs_input(N * K, 32 + K);
+    std::vector<int64_t> want = ref::xnor_gemm(a, b, M, N, K);
+    Tensor pa = packed(a, {M, K}), pb = packed(b, {N, K});
+    for (XnorKernel k : kernels())
+      for (int threads : {1, 2, 3})
+        expect_equal(want, xnor_matmul(pa, pb, {k, threads}),
+                     std::string(kernel_name(k)) + " K=" + std::to_string(K) + " threads=" + std::to_string(threads));
+  }
+}
+
 TEST(XnorGemm, LongKPastTheSixteenBitCounters) {
   // The AVX2 path widens its byte counters into 16-bit sums and those into 32-bit totals every
   // 129024 bits of K: here K is past that, and half the rows of B are the negated rows of A, so

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <memory>
@@ -27,6 +28,7 @@ constexpr int64_t kPanelRows = 32;        // rows of B per panel (two groups of 
 constexpr int64_t kEntryBytes = 64;       // panel bytes per byte of K
 constexpr int64_t kRun = 63;              // steps per byte-counter run: 63·4 ≤ 255
 constexpr int64_t kChunk = 256 * kRun;    // steps per 16-bit run: 256·252 ≤ 65535
+constexpr int64_t kGroupBytes = int64_t{256} << 10;  // packed panels one thread works on (L2)
 
 // kTable.t[v]: lane 0 = popc((v & 15) ^ j), lane 1 = popc((v >> 4) ^ j), j = 0..15.
 struct Tables {
@@ -123,8 +125,8 @@ LOWBIT_AVX2_INLINE void widen(uint16_t (*part)[32], __m256i c0, __m256i c1) {
 // Separate named registers (not an array), in a function of its own: GCC keeps them in registers
 // only that way.
 template <int R>
-__attribute__((target("avx2"), noinline)) void run(const uint8_t* const* a, const uint8_t* panel, int64_t s0, int64_t s1,
-                     uint16_t (*part)[2][32]) {
+__attribute__((target("avx2"), noinline)) void run(const uint8_t* const* a, const uint8_t* panel, int64_t s0,
+                                                   int64_t s1, uint16_t (*part)[2][32]) {
   static_assert(R >= 1 && R <= kRows);
   const uint8_t* a0 = a[0];
   const uint8_t* a1 = a[std::min(1, R - 1)];
@@ -193,24 +195,49 @@ struct Problem {
   int64_t ldc;
 };
 
-// Panels [p0, p1) × rows [m0, m1) of C, with this thread's own panel buffer.
-void work(const Problem& q, int64_t p0, int64_t p1, int64_t m0, int64_t m1) {
+// One thread's share: rows [m0, m1) of C against the groups of `group` panels that next_group()
+// hands out (their first panel; until it returns one past the last), packed into this thread's
+// own buffer. A tile of A rows meets every panel of the group while it is in L1, so A streams
+// from memory once per group, not once per panel.
+template <typename NextGroup>
+void work(const Problem& q, NextGroup&& next_group, int64_t group, int64_t panels, int64_t m0, int64_t m1) {
   struct alignas(64) Entry {
     uint8_t bytes[kEntryBytes];
   };
   const int64_t entries = std::max<int64_t>((q.steps + 15) / 16 * 16, 1);
-  std::unique_ptr<Entry[]> storage(new Entry[static_cast<size_t>(entries)]);
-  auto* panel = reinterpret_cast<uint8_t*>(storage.get());
-  for (int64_t p = p0; p < p1; ++p) {
-    const int64_t n0 = p * kPanelRows, cols = std::min(kPanelRows, q.N - n0);
-    pack_panel(q.B + n0 * q.ldb, q.ldb, cols, q.steps, panel);
+  std::unique_ptr<Entry[]> storage(new Entry[static_cast<size_t>(entries * group)]);
+  auto panel = [&](int64_t j) { return reinterpret_cast<uint8_t*>(storage.get() + j * entries); };
+  for (int64_t p0; (p0 = next_group()) < panels;) {
+    const int64_t p1 = std::min(panels, p0 + group);
+    for (int64_t p = p0; p < p1; ++p)
+      pack_panel(q.B + p * kPanelRows * q.ldb, q.ldb, std::min(kPanelRows, q.N - p * kPanelRows), q.steps,
+                 panel(p - p0));
     const uint8_t* a[kRows];
     for (int64_t m = m0; m < m1; m += kRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kRows, m1 - m));
       for (int i = 0; i < rows; ++i) a[i] = q.A + (m + i) * q.lda;
-      kTiles[rows](a, panel, q.steps, q.k_bits, q.C + m * q.ldc + n0, q.ldc, cols);
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t n0 = p * kPanelRows;
+        kTiles[rows](a, panel(p - p0), q.steps, q.k_bits, q.C + m * q.ldc + n0, q.ldc, std::min(kPanelRows, q.N - n0));
+      }
     }
   }
+}
+
+// Runs body(i) for i = 0..n-1, the last on the calling thread and the others on threads of their
+// own, and returns only when every one has finished (also when the calling thread's body throws),
+// so the bodies may share the caller's locals (the group counter) by reference.
+template <typename Body>
+void on_threads(int64_t n, const Body& body) {
+  std::vector<std::thread> pool;
+  struct Join {
+    std::vector<std::thread>& pool;
+    ~Join() {
+      for (auto& th : pool) th.join();
+    }
+  } join{pool};
+  for (int64_t i = 0; i + 1 < n; ++i) pool.emplace_back([&body, i] { body(i); });
+  if (n > 0) body(n - 1);
 }
 
 }  // namespace
@@ -220,22 +247,26 @@ void xnor_gemm_avx2(int64_t M, int64_t N, int64_t kw, int64_t k_bits, const uint
   const Problem q{M, N, kw * 4, k_bits, reinterpret_cast<const uint8_t*>(A), lda * 4,
                   reinterpret_cast<const uint8_t*>(B), ldb * 4, C, ldc};
   const int64_t panels = (N + kPanelRows - 1) / kPanelRows, tiles = (M + kRows - 1) / kRows;
-  const int64_t t = std::clamp<int64_t>(threads, 1, std::max(panels, tiles));
-  // Contiguous ranges (of panels, or of whole row tiles when panels are fewer than threads); the
-  // calling thread takes the last one.
-  const bool split_panels = panels >= t;
-  std::vector<std::thread> pool;
-  for (int64_t i = 0; i < t; ++i) {
-    int64_t p0 = 0, p1 = panels, m0 = 0, m1 = M;
-    if (split_panels) {
-      p0 = panels * i / t, p1 = panels * (i + 1) / t;
-    } else {
-      m0 = std::min(M, tiles * i / t * kRows), m1 = std::min(M, tiles * (i + 1) / t * kRows);
-    }
-    if (i + 1 == t) work(q, p0, p1, m0, m1);
-    else pool.emplace_back([=, &q] { work(q, p0, p1, m0, m1); });
+  const int64_t t = std::max<int64_t>(1, threads);
+  if (panels >= 4 * t) {
+    // Groups of panels whose packed copies take about kGroupBytes (L2), at least two groups per
+    // thread; every thread takes the next group from a shared counter (on a loaded machine a thread
+    // that gets less of a core does fewer groups); the calling thread is one of them.
+    const int64_t panel_bytes = (q.steps + 15) / 16 * 16 * kEntryBytes;
+    const int64_t group = std::clamp<int64_t>(kGroupBytes / std::max<int64_t>(panel_bytes, 1), 1, panels / (2 * t));
+    std::atomic<int64_t> next{0};
+    on_threads(t, [&](int64_t) {
+      work(q, [&] { return next.fetch_add(group, std::memory_order_relaxed); }, group, panels, 0, M);
+    });
+  } else {
+    // Few panels: contiguous ranges of whole row tiles, each thread packing every panel.
+    const int64_t tr = std::min(t, tiles);
+    on_threads(tr, [&](int64_t i) {
+      const int64_t m0 = std::min(M, tiles * i / tr * kRows), m1 = std::min(M, tiles * (i + 1) / tr * kRows);
+      int64_t p = 0;
+      work(q, [&p] { return p++; }, 1, panels, m0, m1);
+    });
   }
-  for (auto& th : pool) th.join();
 }
 
 }  // namespace lowbit::cpu::detail

@@ -11,10 +11,13 @@
 // Register tile: 6 rows of A × 32 rows of B (12 byte-counter registers + 2 of B + table + product).
 // Counter widths: a byte gains ≤ 4 per step, so 63 steps fit (63·4 ≤ 255) before the bytes are
 // widened into 16-bit sums, which take 256 such runs (256·252 ≤ 65535) before 32-bit totals.
-// Threads split the panels (each thread packs its own), or, with fewer panels than threads, the
-// rows of A (each thread then packs every panel).
+// Threads take groups of panels (~256 KiB packed, so a tile of A rows meets all of them while in
+// L1 and A streams once per group) from a shared counter, each packing its own; with fewer than
+// 4 panels per thread they split the rows of A instead (each thread then packs every panel).
 // Napkin math (M = N = K = 4096): 4096·4096·512 bytes of K / 16 row pairs = 537 M (vpshufb + vpaddb)
-// pairs; at 2 shuffles per cycle and ~3.5 GHz on 2 cores that is ~40 ms; packing B writes 8 MiB.
+// pairs. Zen 5 sustains ~3.4 of these vector ops per cycle (2 shuffles), i.e. ~7 cycles per step of
+// the 6×32 tile (12 pairs): ~44 ms at 3.76 GHz on 2 cores; measured ~50 ms of CPU time per core
+// (the byte-counter widening every 63 steps costs ~8%). Packing B writes 8 MiB.
 #pragma once
 
 #include <cstdint>
