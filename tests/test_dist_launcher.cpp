@@ -129,11 +129,17 @@ TEST(DistLauncher, ProcessesGetTheLaunchVariables) {
   plan.node_rank = 1;
   plan.master_addr = "m";
   plan.master_port = 7;
+  plan.cpu_threads = 10;
   const std::vector<std::string> env = dist::launch_environment(
       plan, 3, {"PATH=/bin", "RANK=9", "OMPI_COMM_WORLD_RANK=9", "PMI_SIZE=2", "RANKING=x"});
   EXPECT_THAT(env, ::testing::UnorderedElementsAre("PATH=/bin", "RANKING=x", "RANK=7", "LOCAL_RANK=3",
                                                    "WORLD_SIZE=8", "LOCAL_WORLD_SIZE=4", "GROUP_RANK=1",
-                                                   "MASTER_ADDR=m", "MASTER_PORT=7"));
+                                                   "MASTER_ADDR=m", "MASTER_PORT=7", "OPENBLAS_NUM_THREADS=2"));
+  // A thread count the caller chose is kept; a machine smaller than the processes gets 1 each.
+  const std::vector<std::string> given = dist::launch_environment(plan, 0, {"OMP_NUM_THREADS=3"});
+  EXPECT_THAT(given, Not(::testing::Contains(::testing::StartsWith("OPENBLAS_NUM_THREADS="))));
+  plan.cpu_threads = 2;
+  EXPECT_THAT(dist::launch_environment(plan, 0, {}), ::testing::Contains("OPENBLAS_NUM_THREADS=1"));
 }
 
 TEST(DistLauncher, OutputIsPrefixedUnlessAskedNotTo) {

@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "core/error.h"
 
@@ -229,6 +231,14 @@ std::vector<std::string> launch_environment(const LaunchPlan& p, int local_rank,
                                 p.master_addr,
                                 std::to_string(p.master_port)};
   for (size_t i = 0; i < std::size(kSetVariables); ++i) env.push_back(std::string(kSetVariables[i]) + "=" + values[i]);
+  bool threads_given = false;
+  for (const std::string& e : base)
+    for (const char* name : {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"})
+      threads_given = threads_given || named(e, name);
+  if (!threads_given) {
+    const int cpus = p.cpu_threads > 0 ? p.cpu_threads : static_cast<int>(std::thread::hardware_concurrency());
+    env.push_back("OPENBLAS_NUM_THREADS=" + std::to_string(std::max(1, cpus / p.nproc_per_node)));
+  }
   return env;
 }
 

@@ -35,6 +35,7 @@ struct LaunchPlan {
   int master_port = 29500;
   bool prefix_output = true;
   double kill_grace_s = 10;  // SIGTERM to SIGKILL, once a process failed
+  int cpu_threads = 0;       // this machine's hardware threads (0: std::thread::hardware_concurrency())
   int out_fd = 1, err_fd = 2;
 };
 
@@ -43,7 +44,10 @@ struct LaunchPlan {
 LOWBIT_API void check_launch_plan(const LaunchPlan& plan);
 
 // The environment ("NAME=value" strings) of local rank `local_rank`: `base` (as environ lists
-// it) with the launch variables set and MPI's rank variables removed.
+// it) with the launch variables set and MPI's rank variables removed. Unless `base` sets
+// OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or OMP_NUM_THREADS, OPENBLAS_NUM_THREADS is set to the
+// process's share of the machine's threads (cpu_threads / nproc_per_node, at least 1), as torchrun
+// limits OMP_NUM_THREADS, so that N processes do not oversubscribe the cores.
 LOWBIT_API std::vector<std::string> launch_environment(const LaunchPlan& plan, int local_rank,
                                                        const std::vector<std::string>& base);
 
