@@ -60,41 +60,14 @@ std::string compare(const Tensor& got_t, const Tensor& want_t) {
   return first_mismatch(got.data(), want.data(), want.size(), "the library");
 }
 
-// Seconds per call of f on the current stream: `reps` calls between two events.
-template <typename F>
-double gpu_seconds(F&& f, int reps) {
-  cudaStream_t stream = lowbit::cuda::current_stream();
-  cudaEvent_t start, stop;
-  LOWBIT_CUDA_CHECK(cudaEventCreate(&start));
-  LOWBIT_CUDA_CHECK(cudaEventCreate(&stop));
-  LOWBIT_CUDA_CHECK(cudaEventRecord(start, stream));
-  for (int i = 0; i < reps; ++i) f();
-  LOWBIT_CUDA_CHECK(cudaEventRecord(stop, stream));
-  LOWBIT_CUDA_CHECK(cudaEventSynchronize(stop));
-  float ms = 0.f;
-  LOWBIT_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  return ms * 1e-3 / reps;
-}
-
-// Best of 3 batches of 10 calls, after a warm-up call.
-template <typename F>
-double best_gpu_seconds(F&& f) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < 3; ++i) best = std::min(best, gpu_seconds(f, 10));
-  return best;
-}
-
 // Times each iteration with events (manual time) and sets the counters.
 template <typename F>
 void run_timed(benchmark::State& state, double flops, const std::map<std::string, double>& peers, F&& f) {
   f();  // warm-up (algorithm choice, allocator)
-  for (auto _ : state) state.SetIterationTime(gpu_seconds(f, 1));
+  for (auto _ : state) state.SetIterationTime(events_ms(f, 1) * 1e-3);
   // The ratio compares like with like: own and peer both as the best of 3 batches of 10 calls
   // (single-call event times carry ~50 us of launch/event overhead that batches amortize).
-  const double own = best_gpu_seconds(f);
+  const double own = best_seconds(f);
   state.counters["TFLOP/s"] = benchmark::Counter(flops * 1e-12, benchmark::Counter::kIsIterationInvariantRate);
   for (const auto& [name, peer] : peers) state.counters["vs_" + name] = peer / own;
 }
@@ -138,7 +111,7 @@ void BM_CudaGemm_lowbit(benchmark::State& state) {
   const GemmCase& c = gemm_case(n);
   if (std::string err = compare(lowbit::matmul(c.a, c.b), c.want); !err.empty()) return state.SkipWithError(err.c_str());
   Tensor scratch = Tensor::empty({n, n}, lowbit::DType::f32, Device::cuda());
-  double peer = best_gpu_seconds([&] { cublas_gemm(c.a, c.b, scratch, static_cast<int>(n)); });
+  double peer = best_seconds([&] { cublas_gemm(c.a, c.b, scratch, static_cast<int>(n)); });
   run_timed(state, 2.0 * n * n * n, {{"cublas", peer}}, [&] { benchmark::DoNotOptimize(lowbit::matmul(c.a, c.b)); });
 }
 
@@ -165,16 +138,6 @@ const ConvShape kConvShapes[] = {
     {128, 32, 32, 16, 16, 3, 1, 1},
 };
 
-cudnnHandle_t direct_cudnn() {
-  static cudnnHandle_t h = [] {
-    cudnnHandle_t handle = nullptr;
-    LOWBIT_CUDNN_CHECK(cudnnCreate(&handle));
-    return handle;
-  }();
-  LOWBIT_CUDNN_CHECK(cudnnSetStream(h, lowbit::cuda::current_stream()));
-  return h;
-}
-
 // A direct cuDNN forward convolution for one shape (descriptors, algorithm and workspace made
 // once, outside the timing).
 struct DirectConv {
@@ -187,18 +150,7 @@ struct DirectConv {
 
   explicit DirectConv(const ConvShape& s) {
     cudnnHandle_t h = direct_cudnn();
-    LOWBIT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
-    LOWBIT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
-    LOWBIT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
-    LOWBIT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
-    auto i = [](int64_t v) { return static_cast<int>(v); };
-    LOWBIT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, i(s.N), i(s.C), i(s.H), i(s.W)));
-    LOWBIT_CUDNN_CHECK(
-        cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, i(s.N), i(s.O), i(s.OH()), i(s.OW())));
-    LOWBIT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, i(s.O), i(s.C), i(s.K), i(s.K)));
-    LOWBIT_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, i(s.pad), i(s.pad), i(s.stride), i(s.stride), 1, 1,
-                                                       CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    LOWBIT_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH));
+    make_conv_descriptors(s, CUDNN_DATA_FLOAT, CUDNN_FMA_MATH, &x, &y, &w, &conv);
     int count = 0, returned = 0;
     LOWBIT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(static_cast<size_t>(count));
@@ -253,7 +205,7 @@ void BM_CudaConv2d_lowbit(benchmark::State& state, int64_t index) {
   if (std::string err = compare(lowbit::conv2d(c.x, c.w, Tensor(), p), c.want); !err.empty())
     return state.SkipWithError(err.c_str());
   Tensor scratch = Tensor::empty(c.want.shape(), lowbit::DType::f32, Device::cuda());
-  double peer = best_gpu_seconds([&] { c.direct->run(c.x, c.w, scratch); });
+  double peer = best_seconds([&] { c.direct->run(c.x, c.w, scratch); });
   run_timed(state, s.flops(), {{"cudnn", peer}},
             [&] { benchmark::DoNotOptimize(lowbit::conv2d(c.x, c.w, Tensor(), p)); });
 }

@@ -51,14 +51,6 @@ using lowbit::cuda::XnorCudaPath;
 using lowbit::cuda::XnorEpilogueArgs;
 using namespace lowbit::bench;
 
-// Seconds per call: the best of 3 batches of 10 calls after a warm-up (time_ms warms up).
-template <typename F>
-double best_seconds(F&& f) {
-  double best = 1e30;
-  for (int i = 0; i < 3; ++i) best = std::min(best, time_ms(f, 10) * 1e-3);
-  return best;
-}
-
 template <typename F>
 void run_timed(benchmark::State& state, double ops, const char* peer, double peer_seconds, F&& f) {
   for (auto _ : state) state.SetIterationTime(time_ms(f, 1) * 1e-3);
@@ -204,16 +196,6 @@ const ConvShape kConvShapes[] = {
     {64, 7, 7, 512, 512, 3, 1, 1},
 };
 
-cudnnHandle_t direct_cudnn() {
-  static cudnnHandle_t h = [] {
-    cudnnHandle_t handle = nullptr;
-    LOWBIT_CUDNN_CHECK(cudnnCreate(&handle));
-    return handle;
-  }();
-  LOWBIT_CUDNN_CHECK(cudnnSetStream(h, lowbit::cuda::current_stream()));
-  return h;
-}
-
 // cuDNN fp16 NHWC forward convolution (tensor-op math, f32 accumulation), descriptors, the
 // fastest algorithm of cudnnFindConvolutionForwardAlgorithm and its workspace made once.
 struct HalfConv {
@@ -226,18 +208,7 @@ struct HalfConv {
 
   explicit HalfConv(const ConvShape& s) {
     cudnnHandle_t h = direct_cudnn();
-    LOWBIT_CUDNN_CHECK(cudnnCreateTensorDescriptor(x.out()));
-    LOWBIT_CUDNN_CHECK(cudnnCreateTensorDescriptor(y.out()));
-    LOWBIT_CUDNN_CHECK(cudnnCreateFilterDescriptor(w.out()));
-    LOWBIT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(conv.out()));
-    auto i = [](int64_t v) { return static_cast<int>(v); };
-    LOWBIT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NHWC, CUDNN_DATA_HALF, i(s.N), i(s.C), i(s.H), i(s.W)));
-    LOWBIT_CUDNN_CHECK(
-        cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NHWC, CUDNN_DATA_HALF, i(s.N), i(s.O), i(s.OH()), i(s.OW())));
-    LOWBIT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, CUDNN_DATA_HALF, CUDNN_TENSOR_NHWC, i(s.O), i(s.C), i(s.K), i(s.K)));
-    LOWBIT_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, i(s.pad), i(s.pad), i(s.stride), i(s.stride), 1, 1,
-                                                       CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    LOWBIT_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, CUDNN_TENSOR_OP_MATH));
+    make_conv_descriptors(s, CUDNN_DATA_HALF, CUDNN_TENSOR_OP_MATH, x.out(), y.out(), w.out(), conv.out());
     int count = 0, returned = 0;
     LOWBIT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &count));
     std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(static_cast<size_t>(count));
