@@ -1,7 +1,8 @@
 // The deploy path from a real run: train a tiny 1-bit bnn_lenet with the training library on a
 // tiny 28x28 dataset, export its checkpoint (library and `lowbit export`), and run the .lbm
 // (library and `lowbit infer`): the deploy model's predictions equal the training graph's on every
-// test image and its accuracy equals `lowbit eval`'s; a 2-bit EWGS run is refused by name.
+// test image and its accuracy equals `lowbit eval`'s; an 8-bit EWGS run (past the multi-bit
+// path's 7-bit input codes) is refused by name.
 #if LOWBIT_HAVE_TRAIN_LIBRARY && defined(LOWBIT_CLI_PATH)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -100,14 +101,14 @@ TEST(DeployCli, RefusesAModelItCannotDeploy) {
   const fs::path data = tiny_dataset("deploy_cli_ewgs", 40, 28);
   TrainConfig c = binary_run("ewgs", data);
   c.quant = "ewgs";
-  c.w_bits = c.a_bits = 2;
+  c.w_bits = c.a_bits = 8;
   std::ostringstream log;
   train(c, log);
   const test::CliRun r = cli("export --checkpoint " + test::shell_quoted(c.out) + " --out " +
                              test::shell_quoted(fs::path(c.out) / "x.lbm"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_THAT(r.output, HasSubstr("lowbit: error: export: layer 'conv2' uses quantizer 'ewgs' at 2 bits; the binary "
-                                  "deploy path takes 1-bit bnn/xnor/ste models"));
+  EXPECT_THAT(r.output, HasSubstr("lowbit: error: export: layer 'conv2' quantizes its input with 'ewgs' at 8 bits; "
+                                  "the multi-bit deploy path takes 1-7 bits for it"));
   EXPECT_FALSE(fs::exists(fs::path(c.out) / "x.lbm"));
   // A corrupt .lbm is refused by infer.
   const std::string broken = (fs::path(c.out) / "broken.lbm").string();

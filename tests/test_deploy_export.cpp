@@ -197,13 +197,12 @@ TEST(DeployExport, RefusesWhatItCannotDeployByName) {
     Net n = build(model, 12, spec);
     return test::error_of([&] { deploy::export_model(*n.model, n.info); });
   };
-  EXPECT_THAT(error("bnn_lenet", {"ewgs", 2, 2, {}}),
-              StartsWith("export: layer 'conv2' uses quantizer 'ewgs' at 2 bits; the binary deploy path takes 1-bit "
-                         "bnn/xnor/ste models"));
-  EXPECT_THAT(error("bnn_lenet", {"dorefa", 1, 1, {}}), HasSubstr("layer 'conv2' uses quantizer 'dorefa' at 1 bit;"));
+  EXPECT_THAT(error("bnn_lenet", {"ewgs", 8, 8, {}}),
+              StartsWith("export: layer 'conv2' quantizes its input with 'ewgs' at 8 bits; the multi-bit deploy path "
+                         "takes 1-7 bits for it"));
   EXPECT_THAT(error("bnn_lenet", {"bnn", 32, 1, {}}), HasSubstr("layer 'conv2' has a 1-bit input but float weights"));
-  EXPECT_THAT(error("bnn_lenet", {"bnn", 32, 32, {}}), HasSubstr("has no binary layer"));
-  EXPECT_THAT(error("resnet20", {"bnn", 1, 1, {}}), HasSubstr("layer 'layer1' is a Sequential, which the binary"));
+  EXPECT_THAT(error("bnn_lenet", {"bnn", 32, 32, {}}), HasSubstr("has no quantized layer"));
+  EXPECT_THAT(error("resnet20", {"bnn", 1, 1, {}}), HasSubstr("layer 'layer1' is a Sequential, which the deploy path"));
   // A layer type it does not know, named.
   auto seq = std::dynamic_pointer_cast<Sequential>(build("bnn_lenet", 12, {"bnn", 1, 1, {}}).model);
   ASSERT_TRUE(seq);
@@ -215,7 +214,7 @@ TEST(DeployExport, RefusesWhatItCannotDeployByName) {
   QuantLayerFactory f0({"bnn", 1, 1, {}});
   auto lone = f0.make_linear(4, 10, false, LayerRole::Hidden, g0, Device::cpu());
   EXPECT_THAT(test::error_of([&] { deploy::export_model(*lone, info); }),
-              HasSubstr("model 'custom' is a QLinear; the binary deploy path takes a Sequential of layers"));
+              HasSubstr("model 'custom' is a QLinear; the deploy path takes a Sequential of layers"));
   // HardTanh that does not keep the signs, before a binary layer.
   auto bad = std::make_shared<Sequential>();
   Generator gen(1);

@@ -23,6 +23,8 @@
 #include "layers/pool.h"
 #include "layers/sequential.h"
 #include "quant/qlayer.h"
+#include "tools/deploy/act_quant.h"
+#include "tools/deploy/weight_codes.h"
 
 namespace lowbit::deploy {
 namespace {
@@ -33,11 +35,6 @@ constexpr int64_t kMaxSumBits = int64_t{1} << 24;
 bool is_sign_quantizer(const Quantizer& q) {
   const std::string& m = q.config().method;
   return q.bits() == 1 && (m == "bnn" || m == "xnor" || m == "ste");
-}
-
-[[noreturn]] void refuse_quantizer(const std::string& layer, const Quantizer& q) {
-  LOWBIT_FAIL("export: layer '", layer, "' uses quantizer '", q.config().method, "' at ", q.bits(),
-              q.bits() == 1 ? " bit" : " bits", "; the binary deploy path takes 1-bit bnn/xnor/ste models");
 }
 
 std::string type_name(const Module& m) {
@@ -98,15 +95,16 @@ class Exporter {
     if (auto* fl = dynamic_cast<Flatten*>(&m)) return flatten(name, *fl);
     if (dynamic_cast<Dropout*>(&m)) return;  // the identity at inference
     LOWBIT_FAIL("export: layer '", name, "' is a ", type_name(m),
-                ", which the binary deploy path does not take (it takes Conv2d, Linear, their quantized forms, "
+                ", which the deploy path does not take (it takes Conv2d, Linear, their quantized forms, "
                 "BatchNorm1d/2d, HardTanh, ReLU, MaxPool2d, Flatten and Dropout)");
   }
 
   Graph finish() {
     if (pending_) to_floats();
     flush_float_tail();
-    LOWBIT_CHECK(binary_layers_ > 0, "export: model '", graph_.model,
-                 "' has no binary layer; train it with --quant bnn, xnor or ste and --w-bits 1 --a-bits 1");
+    LOWBIT_CHECK(binary_layers_ + multibit_layers_ > 0, "export: model '", graph_.model,
+                 "' has no quantized layer (with quantized inputs and weights); train it with --quant and "
+                 "--w-bits/--a-bits below 8");
     check_graph(graph_, "export of " + graph_.model);
     return std::move(graph_);
   }
@@ -116,14 +114,13 @@ class Exporter {
     Quantizer* wq = q.weight_quantizer();
     Quantizer* aq = q.input_quantizer();
     if (aq) {
-      if (!is_sign_quantizer(*aq)) refuse_quantizer(name, *aq);
-      LOWBIT_CHECK(wq != nullptr, "export: layer '", name,
-                   "' has a 1-bit input but float weights; the binary deploy path needs 1-bit weights too");
-      if (!is_sign_quantizer(*wq)) refuse_quantizer(name, *wq);
-      return binary_layer(name, m, q);
+      LOWBIT_CHECK(wq != nullptr, "export: layer '", name, "' has a ", aq->bits(),
+                   "-bit input but float weights; the deploy path needs quantized weights too");
+      if (is_sign_quantizer(*aq) && is_sign_quantizer(*wq)) return binary_layer(name, m, q);
+      return multibit_layer(name, m, q);
     }
-    // A float input: the layer runs in float with its weights as trained (first/last layers).
-    if (wq && !is_sign_quantizer(*wq) && wq->bits() < 8) refuse_quantizer(name, *wq);
+    // A float input: the layer runs in float with its quantized weights as the training graph uses
+    // them (first/last layers, at 8 bits, or at the hidden width as MINW-Net quantizes every weight).
     float_layer(name, m, &q);
   }
 
@@ -166,6 +163,49 @@ class Exporter {
     graph_.ops.push_back(std::move(op));
     pending_ = Pending{graph_.ops.size() - 1, name, out, std::move(a), std::move(b), std::nullopt, nullptr, {}};
     ++binary_layers_;
+  }
+
+  // A layer with multi-bit (or AQE) quantizers: quantize (the input quantizer's levels as codes),
+  // then the integer layer with the affine epilogue scale[c]·s + bias[c], scale = input step ·
+  // weight step[c] · |α| (weight_codes.h); what follows runs in float.
+  void multibit_layer(const std::string& name, Module& m, QuantizedLayer& q) {
+    if (pending_) to_floats();
+    flush_float_tail();
+    auto* conv = dynamic_cast<Conv2d*>(&m);
+    auto* lin = dynamic_cast<Linear*>(&m);
+    LOWBIT_CHECK(conv || lin, "export: layer '", name, "' is a quantized ", type_name(m), ", not a conv or linear");
+    Op quantize = quantize_op_for(name, *q.input_quantizer());
+    const CodeFormat input_format = check_quantize_op(quantize, "export: layer '" + name + "': ");
+    const double input_step = quantize_step(quantize);
+    Tensor qw;
+    {
+      NoGradGuard no_grad;
+      qw = host(q.weight_quantizer()->forward(conv ? conv->weight() : lin->weight()));
+    }
+    WeightCodes wc = weight_codes(name, qw, q.weight_quantizer()->config().method == "aqe");
+    const double layer_scale = q.has_output_scale() ? std::abs(host(q.output_scale()).item()) : 1.0;
+    const int64_t out = qw.size(0);
+    std::vector<float> scale(static_cast<size_t>(out));
+    for (int64_t c = 0; c < out; ++c)
+      scale[static_cast<size_t>(c)] = static_cast<float>(input_step * wc.step[static_cast<size_t>(c)] * layer_scale);
+    Op op{lin ? OpKind::multibit_linear : OpKind::multibit_conv2d, name};
+    if (conv) {
+      const Conv2dOptions& o = conv->options();
+      LOWBIT_CHECK(o.groups == 1, "export: layer '", name, "' is a grouped convolution (", o.groups,
+                   " groups); the multi-bit deploy path takes groups = 1");
+      op.stride = o.stride;
+      op.padding = o.padding;
+    }
+    op.input_format = input_format;
+    op.weight_format = wc.format;
+    op.epilogue = XnorEpilogue::Kind::affine;
+    op.tensors["weight"] = wc.codes;
+    op.tensors["scale"] = Tensor::from_vector(scale, {out});
+    const Tensor& bias = conv ? conv->bias() : lin->bias();
+    if (bias.defined()) op.tensors["bias"] = host(bias);
+    emit(std::move(quantize));
+    emit(std::move(op));
+    ++multibit_layers_;
   }
 
   void float_layer(const std::string& name, Module& m, QuantizedLayer* q) {
@@ -360,7 +400,7 @@ class Exporter {
   Graph graph_;
   std::optional<Pending> pending_;
   std::vector<After> float_tail_;  // HardTanh, ReLU, max-pools, flatten after the last float op
-  int binary_layers_ = 0;
+  int binary_layers_ = 0, multibit_layers_ = 0;
 };
 
 }  // namespace
@@ -368,7 +408,7 @@ class Exporter {
 Graph export_model(Module& model, const ExportInfo& info) {
   auto* seq = dynamic_cast<Sequential*>(&model);
   LOWBIT_CHECK(seq != nullptr, "export: model '", info.model, "' is a ", type_name(model),
-               "; the binary deploy path takes a Sequential of layers");
+               "; the deploy path takes a Sequential of layers");
   model.eval();
   Exporter e(info);
   for (const auto& [name, child] : seq->children()) e.add(name, *child);

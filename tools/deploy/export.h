@@ -1,5 +1,7 @@
-// Export: a trained 1-bit model (QConv2d/QLinear with bnn, xnor or ste sign quantizers on weights
-// and inputs) -> a deploy graph (graph.h) that computes the same predictions with packed bits.
+// Export: a trained quantized model -> a deploy graph (graph.h) that computes the same predictions
+// with integer kernels. Binary layers (QConv2d/QLinear with bnn, xnor or ste sign quantizers on
+// weights and inputs) become packed-bit ops; every other layer with quantized inputs and weights
+// becomes a multi-bit layer (below).
 // The model must be a flat Sequential of Conv2d/QConv2d, Linear/QLinear, BatchNorm1d/2d,
 // HardTanh, ReLU, MaxPool2d, Flatten and Dropout (an identity at inference). Folding, per binary
 // layer (sign input quantizer and sign weights ±a_c per output channel, a_c = XNOR-Net's α_c,
@@ -12,11 +14,18 @@
 //     threshold when every channel's threshold is increasing, else as an int_max_pool2d);
 //   - followed by a float layer or the end: batch norm folds into the affine epilogue
 //     (fold_bn_affine) giving f32, and the ops after it run in float.
+// Multi-bit layers (EWGS, DAQ, LSQ, DoReFa, PACT, SAT, STE at 1-7-bit inputs; AQE's sign, ternary
+// and power-of-two levels): a quantize op (the input quantizer's eval forward as integer codes,
+// act_quant.h), then multibit_conv2d/linear on the weight codes (weight_codes.h) with the affine
+// epilogue scale[c]·s + bias[c], scale[c] = input step · weight step[c] · |α|; the float ops
+// after it (batch norm, activations, pools) run as float ops, as in the training graph. The
+// integer sums are exact, so the deployed outputs differ from the training graph's only by its
+// float summation order.
 // Float layers (the first and last layers of the zoo's quantized models) run as float ops with
-// their weights as trained (a weight quantizer with a float input — e.g. 8-bit first/last
-// weights — is applied once at export). Anything else is refused naming the layer, e.g.
-// "export: layer 'conv3' uses quantizer 'ewgs' at 2 bits; the binary deploy path takes 1-bit
-// bnn/xnor/ste models".
+// their weights as the training graph uses them (a weight quantizer with a float input — 8-bit
+// first/last weights, or MINW-Net's at the hidden width — is applied once at export). Anything
+// else is refused naming the layer, e.g. "export: layer 'conv2' quantizes its input with 'ewgs'
+// at 8 bits; the multi-bit deploy path takes 1-7 bits for it".
 #pragma once
 
 #include <string>

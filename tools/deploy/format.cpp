@@ -15,12 +15,15 @@ using nlohmann::json;
 constexpr const char* kMetadataKey = "lowbit-deploy";
 constexpr const char* kFormat = "lowbit-deploy";
 
-bool has_stride_padding(OpKind k) { return k == OpKind::conv2d || k == OpKind::xnor_conv2d; }
+bool has_stride_padding(OpKind k) {
+  return k == OpKind::conv2d || k == OpKind::xnor_conv2d || k == OpKind::multibit_conv2d;
+}
+bool is_multibit(OpKind k) { return k == OpKind::multibit_conv2d || k == OpKind::multibit_linear; }
 bool is_pool(OpKind k) {
   return k == OpKind::max_pool2d || k == OpKind::binary_max_pool2d || k == OpKind::int_max_pool2d;
 }
 bool has_epilogue(OpKind k) {
-  return k == OpKind::xnor_conv2d || k == OpKind::xnor_linear || k == OpKind::epilogue;
+  return k == OpKind::xnor_conv2d || k == OpKind::xnor_linear || k == OpKind::epilogue || is_multibit(k);
 }
 
 // b1 [..., C] -> its words as I32 [..., packed_words(C)].
@@ -45,6 +48,15 @@ json op_json(const Op& op, const std::map<std::string, std::string>& names) {
   }
   if (op.kind == OpKind::batch_norm) j["eps"] = op.eps;
   if (has_epilogue(op.kind)) j["epilogue"] = epilogue_kind_name(op.epilogue);
+  if (op.kind == OpKind::quantize) {
+    j["method"] = op.method;
+    j["bits"] = op.bits;
+    if (op.method == "aqe") j["delta"] = op.delta;
+  }
+  if (is_multibit(op.kind)) {
+    j["input_format"] = code_format_str(op.input_format);
+    j["weight_format"] = code_format_str(op.weight_format);
+  }
   json t = json::object();
   for (const auto& [role, name] : names) t[role] = name;
   j["tensors"] = t;
@@ -124,6 +136,17 @@ Op read_op(const json& j, size_t index, const io::SafetensorsFile& file, const j
   }
   if (op.kind == OpKind::batch_norm) op.eps = r.number(j, "eps", what);
   if (has_epilogue(op.kind)) op.epilogue = epilogue_kind_from_name(r.str(j, "epilogue", what), r.where + ": " + what);
+  if (op.kind == OpKind::quantize) {
+    op.method = r.str(j, "method", what);
+    const int64_t bits = r.integer(j, "bits", what);
+    LOWBIT_CHECK(bits >= 1 && bits <= 8, r.where, ": ", what, " field 'bits' must be in 1..8, got ", bits);
+    op.bits = static_cast<int>(bits);
+    if (op.method == "aqe") op.delta = r.number(j, "delta", what);
+  }
+  if (is_multibit(op.kind)) {
+    op.input_format = code_format_from_name(r.str(j, "input_format", what), r.where + ": " + what);
+    op.weight_format = code_format_from_name(r.str(j, "weight_format", what), r.where + ": " + what);
+  }
   const json& tensors = r.field(j, "tensors", what);
   LOWBIT_CHECK(tensors.is_object(), r.where, ": ", what, " field 'tensors' must be an object");
   for (const auto& [role, name_json] : tensors.items()) {

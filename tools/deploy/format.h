@@ -8,8 +8,11 @@
 // Tensor names are "<op index>.<layer>.<role>". Packed b1 tensors (the binary weights) are stored
 // as their 32-bit words, I32 of shape [..., packed_words(C)]; "packed" gives their logical shape
 // (bit 1 = -1, padding bits 0; a nonzero padding bit is refused). Attributes per op: stride and
-// padding (conv2d, xnor_conv2d), kernel, stride and padding (pools), lo and hi (hardtanh), eps
-// (batch_norm), epilogue (xnor_conv2d, xnor_linear, epilogue). Files are written atomically.
+// padding (conv2d, xnor_conv2d, multibit_conv2d), kernel, stride and padding (pools), lo and hi
+// (hardtanh), eps (batch_norm), epilogue (xnor_conv2d, xnor_linear, epilogue, multibit_conv2d,
+// multibit_linear), method, bits and (aqe) delta (quantize), input_format and weight_format ("u2", "s3",
+// "binary", "ternary", "pow2(3)": multibit_conv2d, multibit_linear). Multi-bit weight codes are
+// I8 tensors. Files are written atomically.
 #pragma once
 
 #include <string>

@@ -1,12 +1,14 @@
 // Deploy graph: op names, tensor roles and the shape/dtype walk that checks a graph.
 #include "tools/deploy/graph.h"
 
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
 #include "core/error.h"
 #include "kernels/window.h"
 #include "kernels/xnor_epilogue_math.h"
+#include "tools/deploy/act_quant.h"
 
 namespace lowbit::deploy {
 namespace {
@@ -25,6 +27,9 @@ constexpr std::pair<OpKind, const char*> kOpNames[] = {
     {OpKind::binary_max_pool2d, "binary_max_pool2d"},
     {OpKind::int_max_pool2d, "int_max_pool2d"},
     {OpKind::epilogue, "epilogue"},
+    {OpKind::quantize, "quantize"},
+    {OpKind::multibit_conv2d, "multibit_conv2d"},
+    {OpKind::multibit_linear, "multibit_linear"},
 };
 
 // Checks one op, given its input; returns its output. `at` prefixes every message.
@@ -76,7 +81,7 @@ class OpChecker {
       case OpKind::flatten:
         LOWBIT_CHECK(in.shape.size() == 3, at_, "its input must be an image [H,W,C], got ", shape_str(in.shape));
         only_roles({});
-        return {in.dtype, {in.shape[0] * in.shape[1] * in.shape[2]}};
+        return {in.dtype, {in.shape[0] * in.shape[1] * in.shape[2]}, in.format};
       case OpKind::sign:
         any_input(in, DType::f32);
         only_roles({});
@@ -100,6 +105,24 @@ class OpChecker {
         any_input(in, DType::i32);
         LOWBIT_CHECK(op_.epilogue != XnorEpilogue::Kind::none, at_, "a standalone epilogue must be affine or threshold");
         return {epilogue(in.shape.back(), {}), in.shape};
+      }
+      case OpKind::quantize: {
+        any_input(in, DType::f32);
+        return {DType::i8, in.shape, check_quantize_op(op_, at_)};
+      }
+      case OpKind::multibit_conv2d: {
+        image_input(in, DType::i8);
+        const Tensor& w = multibit_weight(in, 4);
+        LOWBIT_CHECK(w.size(3) == in.shape[2], at_, "weight ", shape_str(w.shape()), " has ", w.size(3),
+                     " input channels, its input ", shape_str(in.shape), " has ", in.shape[2]);
+        return {epilogue(w.size(0), {"weight"}), window_output(in, w.size(1), w.size(2), w.size(0))};
+      }
+      case OpKind::multibit_linear: {
+        vector_input(in, DType::i8);
+        const Tensor& w = multibit_weight(in, 2);
+        LOWBIT_CHECK(w.size(1) == in.shape[0], at_, "weight ", shape_str(w.shape()), " takes ", w.size(1),
+                     " features, its input has ", in.shape[0]);
+        return {epilogue(w.size(0), {"weight"}), {w.size(0)}};
       }
     }
     LOWBIT_FAIL(at_, "unknown op kind ", static_cast<int>(op_.kind));
@@ -142,6 +165,28 @@ class OpChecker {
       for (const char* r : roles) known = known || role == r;
       LOWBIT_CHECK(known, at_, "has no tensor role '", role, "'");
     }
+  }
+  // A multi-bit layer's weight codes (checked one by one) and formats; its epilogue must be affine
+  // with finite scales.
+  const Tensor& multibit_weight(const ValueType& in, int64_t rank) const {
+    LOWBIT_CHECK(code_format_ok(op_.input_format.kind, op_.input_format.bits) &&
+                     code_format_ok(op_.weight_format.kind, op_.weight_format.bits),
+                 at_, "unsupported code formats ", code_format_str(op_.input_format), " x ",
+                 code_format_str(op_.weight_format));
+    LOWBIT_CHECK(in.format.kind == op_.input_format.kind && in.format.bits == op_.input_format.bits, at_,
+                 "takes ", code_format_str(op_.input_format), " codes, its input holds ", code_format_str(in.format));
+    const Tensor& w = need("weight", DType::i8, rank);
+    const int8_t* c = w.data<int8_t>();
+    for (int64_t i = 0; i < w.numel(); ++i)
+      LOWBIT_CHECK(code_valid(op_.weight_format.kind, op_.weight_format.bits, c[i]), at_, "weight code ", int{c[i]},
+                   " at ", i, " is not a ", code_format_str(op_.weight_format), " code");
+    LOWBIT_CHECK(op_.epilogue == XnorEpilogue::Kind::affine, at_, "a multi-bit layer's epilogue must be affine, got ",
+                 epilogue_kind_name(op_.epilogue));
+    const Tensor scale = op_.tensor("scale");
+    if (scale.defined() && scale.dtype() == DType::f32)
+      for (int64_t i = 0; i < scale.numel(); ++i)
+        LOWBIT_CHECK(std::isfinite(scale.data<float>()[i]), at_, "scale[", i, "] is ", scale.data<float>()[i]);
+    return w;
   }
   // The epilogue's tensors for `channels` outputs (besides `other_roles`); returns its output dtype.
   DType epilogue(int64_t channels, std::initializer_list<const char*> other_roles) const {
@@ -211,6 +256,26 @@ const char* epilogue_kind_name(XnorEpilogue::Kind kind) {
   return "?";
 }
 
+CodeFormat code_format_from_name(const std::string& name, const std::string& where) {
+  CodeFormat f;
+  if (name == "binary") {
+    f = CodeFormat::binary();
+  } else if (name == "ternary") {
+    f = CodeFormat::ternary();
+  } else {
+    int bits = 0;
+    std::string digits;
+    if ((name[0] == 'u' || name[0] == 's') && name.size() == 2) digits = name.substr(1);
+    if (name.rfind("pow2(", 0) == 0 && name.size() == 7 && name.back() == ')') digits = name.substr(5, 1);
+    if (digits.size() == 1 && std::isdigit(static_cast<unsigned char>(digits[0]))) bits = digits[0] - '0';
+    LOWBIT_CHECK(bits > 0, where, ": unknown code format '", name, "' (u1..u7, s2..s8, binary, ternary, pow2(2..4))");
+    f = {name[0] == 'u' ? CodeKind::unsigned_int : name[0] == 's' ? CodeKind::signed_int : CodeKind::pow2, bits};
+  }
+  LOWBIT_CHECK(code_format_ok(f.kind, f.bits), where, ": unsupported code format '", name,
+               "' (u1..u7, s2..s8, binary, ternary, pow2(2..4))");
+  return f;
+}
+
 XnorEpilogue::Kind epilogue_kind_from_name(const std::string& name, const std::string& where) {
   for (auto k : {XnorEpilogue::Kind::none, XnorEpilogue::Kind::affine, XnorEpilogue::Kind::threshold})
     if (name == epilogue_kind_name(k)) return k;
@@ -268,6 +333,9 @@ std::string graph_summary(const Graph& g) {
     os << "  " << i << "  " << op_kind_name(op.kind);
     if (op.kind == OpKind::xnor_conv2d || op.kind == OpKind::xnor_linear || op.kind == OpKind::epilogue)
       os << " (" << epilogue_kind_name(op.epilogue) << ")";
+    if (op.kind == OpKind::quantize) os << " (" << op.method << " " << code_format_str(out.format) << ")";
+    if (op.kind == OpKind::multibit_conv2d || op.kind == OpKind::multibit_linear)
+      os << " (" << code_format_str(op.input_format) << " x " << code_format_str(op.weight_format) << ")";
     os << "  " << op.name << "  " << dtype_name(in.dtype) << " " << shape_str(in.shape) << " -> "
        << dtype_name(out.dtype) << " " << shape_str(out.shape) << "\n";
   });

@@ -9,6 +9,7 @@
 #include "core/ops/norm.h"
 #include "core/ops/pool.h"
 #include "kernels/bit_math.h"
+#include "tools/deploy/act_quant.h"
 
 namespace lowbit::deploy {
 namespace {
@@ -30,11 +31,23 @@ Tensor flatten_batch(const Tensor& x) {
 
 }  // namespace
 
-Runtime::Runtime(Graph graph, Device device, XnorOptions options)
-    : graph_(std::move(graph)), device_(device), options_(options) {
+Runtime::Runtime(Graph graph, Device device, XnorOptions options, MultibitOptions multibit)
+    : graph_(std::move(graph)), device_(device), options_(options), multibit_(multibit) {
   check_graph(graph_, "deploy graph of " + graph_.model);
+  for (const Op& op : graph_.ops) steps_.push_back(op.kind == OpKind::quantize ? quantize_step(op) : 0.f);
   for (Op& op : graph_.ops)
     for (auto& [role, t] : op.tensors) t = t.to(device_);
+}
+
+MultibitPath Runtime::multibit_path(size_t index) const {
+  LOWBIT_CHECK(index < graph_.ops.size(), "deploy: op ", index, " of ", graph_.ops.size());
+  const Op& op = graph_.ops[index];
+  LOWBIT_CHECK(op.kind == OpKind::multibit_conv2d || op.kind == OpKind::multibit_linear, "deploy: op ", index, " '",
+               op.name, "' is no multi-bit layer");
+  if (multibit_.path != MultibitPath::automatic) return multibit_.path;
+  CodeFormat fx = op.input_format;
+  if (op.kind == OpKind::multibit_conv2d && fx.kind == CodeKind::binary) fx = CodeFormat::ternary();
+  return multibit_auto_path(fx, op.weight_format, device_);
 }
 
 Tensor Runtime::forward(const Tensor& images) const {
@@ -85,6 +98,14 @@ Tensor Runtime::run_op(size_t index, const Tensor& x) const {
       // Sums are integers far below 2^24, exact in f32.
       return max_pool2d(x.to(DType::f32), pool).to(DType::i32);
     case OpKind::epilogue: return xnor_epilogue(x, op.xnor_epilogue());
+    case OpKind::quantize: return run_quantize(op, x, steps_[index]);
+    case OpKind::multibit_conv2d:
+      return xnor_epilogue(multibit_conv2d(x, op.input_format, op.tensor("weight"), op.weight_format, op.stride,
+                                           op.padding, multibit_),
+                           op.xnor_epilogue());
+    case OpKind::multibit_linear:
+      return xnor_epilogue(multibit_matmul(x, op.input_format, op.tensor("weight"), op.weight_format, multibit_),
+                           op.xnor_epilogue());
   }
   LOWBIT_FAIL("deploy: op '", op.name, "' has an unknown kind");
 }

@@ -1,7 +1,8 @@
 // `lowbit infer MODEL.lbm`: test accuracy and throughput of a deploy model (tools/deploy/runtime)
 // and, unless --no-compare, of the training graph it was exported from (the checkpoint recorded
 // in the file, or --compare FILE) on the same data, device and batches: the deploy speed-up and
-// how many predictions agree. Prints human lines and one JSON line.
+// how many predictions agree. Multi-bit layers run on --multibit-path (each layer's path is
+// printed). Prints human lines and one JSON line.
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -20,7 +21,7 @@ namespace lowbit::cli {
 namespace {
 
 struct InferFlags {
-  std::string model, dataset, data_dir, device = "cpu", compare;
+  std::string model, dataset, data_dir, device = "cpu", compare, multibit_path = "auto";
   int64_t batch_size = 1000, limit_test = 0;
   bool no_compare = false;
 };
@@ -46,7 +47,28 @@ int run(const InferFlags& f) {
                f.model, " takes ", graph.height, "x", graph.width, "x", graph.channels, " images, ", c.dataset,
                " has ", data.height, "x", data.width, "x", data.channels);
 
-  deploy::Runtime runtime(graph, device);
+  MultibitOptions multibit;
+  const std::pair<const char*, MultibitPath> paths[] = {{"auto", MultibitPath::automatic},
+                                                        {"bitserial", MultibitPath::bitserial},
+                                                        {"int8", MultibitPath::int8},
+                                                        {"shift", MultibitPath::shift}};
+  bool known = false;
+  for (const auto& [name, path] : paths)
+    if (f.multibit_path == name) {
+      multibit.path = path;
+      known = true;
+    }
+  LOWBIT_CHECK(known, "infer: --multibit-path must be auto, bitserial, int8 or shift, got '", f.multibit_path, "'");
+  deploy::Runtime runtime(graph, device, {}, multibit);
+  nlohmann::json layer_paths = nlohmann::json::object();
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const deploy::Op& op = graph.ops[i];
+    if (op.kind != deploy::OpKind::multibit_conv2d && op.kind != deploy::OpKind::multibit_linear) continue;
+    const char* path = multibit_path_name(runtime.multibit_path(i));
+    std::cout << "multi-bit layer " << op.name << ": " << code_format_str(op.input_format) << " x "
+              << code_format_str(op.weight_format) << " on the " << path << " path\n";
+    layer_paths[op.name] = path;
+  }
   deploy::InferResult deployed = deploy::infer(runtime, *data.test);
   print("deploy model " + f.model + " (" + graph.model + ")", deployed, c.dataset, device);
   nlohmann::json line = {{"model", f.model},
@@ -55,6 +77,7 @@ int run(const InferFlags& f) {
                          {"examples", deployed.examples()},
                          {"test_accuracy", deployed.accuracy()},
                          {"images_per_second", deployed.images_per_second()}};
+  if (!layer_paths.empty()) line["multibit_paths"] = layer_paths;
 
   std::string reference = f.compare;
   if (reference.empty() && !f.no_compare && graph.source.contains("checkpoint") &&
@@ -101,6 +124,9 @@ Command add_infer_command(CLI::App& app) {
                   "checkpoint (or run folder) whose training graph to compare with (default: the one the model "
                   "was exported from, if it is still there)");
   cmd->add_flag("--no-compare", f->no_compare, "run the deploy model only");
+  cmd->add_option("--multibit-path", f->multibit_path,
+                  "multi-bit layers' kernels: auto, bitserial (CPU), int8 or shift (sign + exponent weights)")
+      ->capture_default_str();
   return {cmd, [f] { return run(*f); }};
 }
 
