@@ -19,7 +19,7 @@ std::shared_ptr<Module> make_minw(char variant, const ModelOptions& o, Generator
   const std::string name = std::string("minw_") + variant;
   check_options(o, name.c_str());
   Net net(o, gen);
-  const int64_t c = variant == 'a' ? 128 : 64;  // first conv width; then 2c, 4c
+  const int64_t c = scaled(variant == 'a' ? 128 : 64, o.width_mult);  // first conv width; then 2c, 4c
   const int64_t fc = variant <= 'b' ? 1024 : variant == 'c' ? 512 : 256;
 
   auto model = std::make_shared<Sequential>();

@@ -8,6 +8,7 @@
 // second conv of each pair; FC → BN1d → HardTanh; the last FC → BN1d (no activation), as the
 // BNN net. Convs are 3x3, stride 1, pad 1; no biases (a BN follows every layer). The first conv
 // has role First, the last FC role Last (the paper quantizes both; the factory decides).
+// width_mult scales the conv channels (not the FC widths): a reduced net for small inputs/CPUs.
 // Init: xavier_uniform_ (Glorot, the BNN code's default) on conv and FC weights; BN γ=1 β=0.
 // [The paper's parameter figures (1.23 M / 0.54 M / 0.30 M / 0.21 M) use an unstated unit; this
 // layout gives 14.0 M / 6.4 M / 3.5 M / 2.3 M weights for 3x32x32, with the same ratios roughly.]

@@ -25,9 +25,9 @@ QuantLayerFactory::QuantLayerFactory(QuantSpec spec) : spec_(std::move(spec)) {
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
     LOWBIT_FAIL("QuantLayerFactory: unknown quantization method '", spec_.method, "' (known: ", known, ")");
   }
-  LOWBIT_CHECK(spec_.first_last_bits == kFullPrecisionBits || spec_.first_last_bits == 8,
-               "QuantLayerFactory(", spec_.method, "): first_last_bits must be 32 (float) or 8, got ",
-               spec_.first_last_bits);
+  const int fl = spec_.first_last_bits;
+  LOWBIT_CHECK(fl == kFullPrecisionBits || (fl >= 1 && fl <= 8), "QuantLayerFactory(", spec_.method,
+               "): first_last_bits must be 32 (float) or 1 to 8, got ", fl);
 }
 
 bool QuantLayerFactory::configs_for(LayerRole role, QuantConfig& weight, QuantConfig& input) const {

@@ -4,8 +4,9 @@
 //     quantizer at a_bits (32 = that tensor stays float), with spec.options passed to both (so
 //     {"output_scale", 1} gives every hidden layer EWGS's / DAQ's learned output scale);
 //   - First and Last layers: plain float Conv2d / Linear when first_last_bits = 32 (the papers'
-//     default); with first_last_bits = 8 (LSQ's setting) QConv2d / QLinear with 8-bit WEIGHTS and
-//     float inputs and no output scale. The inputs stay float because the first layer sees the
+//     default); with first_last_bits = 1..8 (8: LSQ's setting; the hidden width: MINW-Net, whose
+//     paper quantizes every weight) QConv2d / QLinear with WEIGHTS at that width and float
+//     inputs and no output scale. The inputs stay float because the first layer sees the
 //     signed, normalized image and the last one a signed input in several models (resnet20's
 //     BatchNorm1d head), which the unsigned activation quantizers would clip at 0.
 // Helpers for training: the quantizers' own parameters (for their optimizer group, spec §2.5:
@@ -31,14 +32,14 @@ struct LOWBIT_API QuantSpec {
   int w_bits = kFullPrecisionBits;        // hidden layers' weights
   int a_bits = kFullPrecisionBits;        // hidden layers' input activations
   std::map<std::string, double> options;  // method options (and kOutputScaleOption)
-  int first_last_bits = kFullPrecisionBits;  // 32 = first/last layers float; 8 = 8-bit weights
+  int first_last_bits = kFullPrecisionBits;  // 32 = first/last layers float; 1..8 = weights at that width
 
   std::string str() const;  // "dorefa w2 a2 first/last fp {…}"
 };
 
 class LOWBIT_API QuantLayerFactory : public LayerFactory {
  public:
-  // Refuses an unknown method (listing the known ones) and first_last_bits other than 32 or 8.
+  // Refuses an unknown method (listing the known ones) and first_last_bits other than 32 or 1..8.
   // Widths are checked by the method's maker when the first layer is built.
   explicit QuantLayerFactory(QuantSpec spec);
   const QuantSpec& spec() const { return spec_; }

@@ -137,9 +137,20 @@ TEST(QLayerFactory, RefusesUnknownMethodsAndEdgeWidths) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("dorefa"));
   }
-  EXPECT_THROW(QuantLayerFactory(QuantSpec{"dorefa", 2, 2, {}, 4}), Error);
+  EXPECT_THROW(QuantLayerFactory(QuantSpec{"dorefa", 2, 2, {}, 9}), Error);
+  EXPECT_THROW(QuantLayerFactory(QuantSpec{"dorefa", 2, 2, {}, 0}), Error);
   // Widths are the maker's business: bnn defines only 1 bit.
   Generator gen(0);
+  // first_last_bits 1..8: first/last weights at that width, their inputs float (MINW-Net: 2).
+  QuantLayerFactory fl(QuantSpec{"aqe", 3, 1, {}, 2});
+  for (LayerRole role : {LayerRole::First, LayerRole::Last}) {
+    auto conv = fl.make_conv(conv_options(), role, gen, Device::cpu());
+    auto* q = dynamic_cast<QuantizedLayer*>(conv.get());
+    ASSERT_NE(q, nullptr);
+    ASSERT_NE(q->weight_quantizer(), nullptr);
+    EXPECT_EQ(q->weight_quantizer()->bits(), 2);
+    EXPECT_EQ(q->input_quantizer(), nullptr);
+  }
   QuantLayerFactory bnn(QuantSpec{"bnn", 2, 2, {}, 32});
   EXPECT_THROW(bnn.make_conv(conv_options(), LayerRole::Hidden, gen, Device::cpu()), Error);
 }

@@ -1,6 +1,6 @@
 // `lowbit train`: one flag per TrainConfig key (tools/train/config.h), plus --config FILE (the
-// same keys as JSON), --resume RUN_DIR and --dist BACKEND (data-parallel runs under mpirun or
-// RANK/WORLD_SIZE: tools/train/data_parallel.h). Precedence: flags given on the command line, then the
+// same keys as JSON), --resume RUN_DIR and --dist BACKEND (data-parallel runs under mpirun,
+// `lowbit launch` or RANK/WORLD_SIZE: tools/train/data_parallel.h). Precedence: flags given on the command line, then the
 // config file, then the recipe (--recipe NAME, from the flags or the config file; not reapplied on
 // --resume), then (with --resume) the run's saved settings, then the defaults.
 #include <unistd.h>
@@ -101,9 +101,10 @@ void add_flags(CLI::App& cmd, TrainFlags& f) {
                  "steps between progress lines when stdout is not a terminal (0: no progress output)")
       ->capture_default_str();
   cmd.add_option("--dist", c.dist,
-                 "data-parallel backend: auto (mpirun -> mpi on the CPU, nccl on GPUs; RANK/WORLD_SIZE/MASTER_ADDR/"
-                 "MASTER_PORT -> nccl; otherwise none), none, mpi or nccl. --batch-size is the global batch")
-      ->check(CLI::IsMember({"auto", "none", "mpi", "nccl"}))
+                 "data-parallel backend: auto (mpirun -> mpi on the CPU, nccl on GPUs; `lowbit launch` or RANK/"
+                 "WORLD_SIZE/MASTER_ADDR/MASTER_PORT -> tcp on the CPU, nccl on GPUs; otherwise none), none, tcp, mpi "
+                 "or nccl. --batch-size is the global batch")
+      ->check(CLI::IsMember({"auto", "none", "tcp", "mpi", "nccl"}))
       ->capture_default_str();
   cmd.add_flag("--sync-bn", c.sync_bn,
                "data parallel: batch-norm statistics over every process's share of the batch (default: each its own)");
@@ -118,7 +119,8 @@ void add_flags(CLI::App& cmd, TrainFlags& f) {
       ->capture_default_str();
   cmd.add_option("--w-bits", c.w_bits, "hidden layers' weight bits (32: float)")->capture_default_str();
   cmd.add_option("--a-bits", c.a_bits, "hidden layers' input-activation bits (32: float)")->capture_default_str();
-  cmd.add_option("--first-last-bits", c.first_last_bits, "first and last layers: 32 float, 8 8-bit weights")
+  cmd.add_option("--first-last-bits", c.first_last_bits,
+                 "first and last layers' weights (their inputs stay float): 32 float, 1-8 bits, 0 = as --w-bits")
       ->capture_default_str();
   cmd.add_option("--quant-options", c.quant_options,
                  "method options key=value,... (e.g. delta=0.001,output_scale=1)");

@@ -143,13 +143,13 @@ bool valid_bits(int64_t b) { return b == 32 || (b >= 1 && b <= 8); }
 void check_quant_config(const TrainConfig& c) {
   LOWBIT_CHECK(valid_bits(c.w_bits), "train: w-bits must be 1 to 8, or 32 (float), got ", c.w_bits);
   LOWBIT_CHECK(valid_bits(c.a_bits), "train: a-bits must be 1 to 8, or 32 (float), got ", c.a_bits);
-  LOWBIT_CHECK(c.first_last_bits == 32 || c.first_last_bits == 8, "train: first-last-bits must be 32 or 8, got ",
-               c.first_last_bits);
+  LOWBIT_CHECK(c.first_last_bits == 0 || valid_bits(c.first_last_bits),
+               "train: first-last-bits must be 1 to 8, 32 (float) or 0 (as w-bits), got ", c.first_last_bits);
+  const int64_t first_last = effective_first_last_bits(c);
   LOWBIT_CHECK(!c.quant.empty(), "train: quant must be a method or none");
-  LOWBIT_CHECK(c.quant != "none" || (c.w_bits == 32 && c.a_bits == 32 && c.first_last_bits == 32 &&
-                                     c.quant_options.empty()),
+  LOWBIT_CHECK(c.quant != "none" || (c.w_bits == 32 && c.a_bits == 32 && first_last == 32 && c.quant_options.empty()),
                "train: w-bits, a-bits, first-last-bits and quant-options need --quant METHOD (quant is none)");
-  LOWBIT_CHECK(c.quant == "none" || c.w_bits != 32 || c.a_bits != 32 || c.first_last_bits != 32,
+  LOWBIT_CHECK(c.quant == "none" || c.w_bits != 32 || c.a_bits != 32 || first_last != 32,
                "train: quant ", c.quant, " with w-bits, a-bits and first-last-bits all 32 quantizes nothing");
   LOWBIT_CHECK(one_of(c.quant_optimizer, {"adam", "sgd"}), "train: quant-optimizer must be adam or sgd, got '",
                c.quant_optimizer, "'");
@@ -169,6 +169,10 @@ void check_quant_config(const TrainConfig& c) {
 }
 
 }  // namespace
+
+int64_t effective_first_last_bits(const TrainConfig& c) {
+  return c.first_last_bits == 0 ? c.w_bits : c.first_last_bits;
+}
 
 std::vector<std::string> config_keys() {
   std::vector<std::string> keys;

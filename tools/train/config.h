@@ -54,7 +54,7 @@ struct TrainConfig {
   std::string quant = "none";          // a method of quant/registry.cpp, or "none" (float model)
   int64_t w_bits = 32;                 // hidden layers' weights (32: float)
   int64_t a_bits = 32;                 // hidden layers' input activations (32: float)
-  int64_t first_last_bits = 32;        // first/last layers: 32 float, 8 8-bit weights
+  int64_t first_last_bits = 32;        // first/last layers' weights: 32 float, 1-8 bits, 0 = as w-bits
   std::string quant_options;           // method options "key=value,..." (e.g. "delta=0.001,output_scale=1")
   std::string init_from;               // float checkpoint loaded non-strictly before training ("" none)
   std::string quant_optimizer = "adam";  // adam or sgd, for the quantizers' parameters (own group)
@@ -67,7 +67,7 @@ struct TrainConfig {
   double aqe_alpha_end = 0.5;          // AQE alpha at the last epoch
   // The run folder to continue (its last.safetensors). Not a setting: never saved, not in JSON.
   std::string resume;
-  // Data-parallel backend: auto, none, mpi, nccl (core/dist/launch.h). How the processes run, not
+  // Data-parallel backend: auto, none, tcp, mpi, nccl (core/dist/launch.h). How the processes run, not
   // what they train: not saved, not in JSON.
   std::string dist = "auto";
 };
@@ -90,6 +90,10 @@ nlohmann::json read_config_file(const std::string& path);
 // `base` with the settings named in `given_keys` taken from `flags` (command-line flags over a
 // config file or a resumed run's settings).
 TrainConfig merge_config(const TrainConfig& base, const TrainConfig& flags, const std::vector<std::string>& given_keys);
+
+// The first/last layers' weight width the setting first-last-bits means: itself, or w-bits when
+// it is 0 (MINW-Net quantizes every weight at the hidden width; 32 = float).
+int64_t effective_first_last_bits(const TrainConfig& config);
 
 // Throws lowbit::Error "train: KEY must be ..., got VALUE" for the first invalid setting.
 void check_config(const TrainConfig& config);
