@@ -1,11 +1,14 @@
 // Test helper: runs the `lowbit` program (LOWBIT_CLI_PATH) as a child process through the shell
-// and returns its exit status and its output (stdout and stderr together).
+// and returns its exit status and its output (stdout and stderr together); reads the last JSON
+// line of such an output.
 #pragma once
 
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 namespace lowbit::test {
@@ -33,6 +36,20 @@ inline CliRun run_lowbit(const std::string& cli_path, const std::string& args) {
   const int status = pclose(pipe);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+#ifdef LOWBIT_CLI_PATH
+// Runs the lowbit program of this build: `lowbit ARGS`.
+inline CliRun lowbit_cli(const std::string& args) { return run_lowbit(LOWBIT_CLI_PATH, args); }
+#endif
+
+// The last line of `text` that starts with '{', parsed (null when there is none).
+inline nlohmann::json last_json_line(const std::string& text) {
+  nlohmann::json last;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] == '{') last = nlohmann::json::parse(line);
+  return last;
 }
 
 }  // namespace lowbit::test

@@ -1,6 +1,7 @@
 // Test helpers for data-parallel training runs: a small deterministic run on a tiny generated
 // dataset (as a TrainConfig, or as `lowbit train` flags for runs under mpirun or lowbit launch),
-// and the largest difference between the model tensors of two checkpoints.
+// the largest difference between the model tensors of two checkpoints, and the checks that a
+// run over several processes ends where one process ends (also when one process resumes it).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "core/io/safetensors.h"
@@ -105,5 +107,47 @@ inline ModelDiff model_diff(const std::string& file_a, const std::string& file_b
 // ~1e-6. A run that saw other batches (e.g. batch 4 instead of 8) differs by > 1e-2.
 inline constexpr double kSameRunAtol = 1e-4;
 inline constexpr double kOtherRunMinDiff = 1e-2;
+
+#ifdef LOWBIT_CLI_PATH
+// The flags of a run training into `out` (e.g. small_run_flags for some data), and a way of running
+// `lowbit ARGS` over several processes (lowbit launch or mpirun).
+using RunFlags = std::function<std::string(const std::filesystem::path& out)>;
+using ParallelRun = std::function<test::CliRun(const std::string& args)>;
+
+// Trains `flags` in one process (into dir/"one", which must succeed) and through `parallel` (into
+// dir/"two"); when both succeed, they must end with the same weights (kSameRunAtol). Returns the
+// parallel run (not run, code -1, when the one process failed): the caller checks its code first.
+inline test::CliRun expect_parallel_ends_like_one_process(const std::filesystem::path& dir, const RunFlags& flags,
+                                                           const ParallelRun& parallel) {
+  const test::CliRun one = test::lowbit_cli(flags(dir / "one"));
+  EXPECT_EQ(one.code, 0) << one.output;
+  if (one.code != 0) return {-1, "not run: the one-process run failed"};
+  test::CliRun two = parallel(flags(dir / "two"));
+  if (two.code == 0) {
+    EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "two")).max_abs_diff, kSameRunAtol);
+  }
+  return two;
+}
+
+// small_run's first epoch (of two) through `parallel` into dir/"resumed", the second resumed by one
+// process: both must succeed and end with the weights of dir/"one" (both epochs in one process).
+// Returns the two runs, for checks on what they printed.
+struct ResumedRun {
+  test::CliRun first, rest;
+};
+inline ResumedRun expect_resumed_ends_like_one_process(const std::string& data, const std::filesystem::path& dir,
+                                                       const ParallelRun& parallel) {
+  ResumedRun r;
+  r.first = parallel(small_run_flags(data, dir / "resumed", 1));
+  EXPECT_EQ(r.first.code, 0) << r.first.output;
+  if (r.first.code != 0) return r;
+  r.rest = test::lowbit_cli("train --resume " + test::shell_quoted(dir / "resumed") + " --epochs 2");
+  EXPECT_EQ(r.rest.code, 0) << r.rest.output;
+  if (r.rest.code == 0) {
+    EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "resumed")).max_abs_diff, kSameRunAtol);
+  }
+  return r;
+}
+#endif
 
 }  // namespace lowbit::dist_test

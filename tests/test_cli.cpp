@@ -2,62 +2,15 @@
 // --config files with command-line flags overriding them and unknown keys refused, `lowbit eval`
 // reporting exactly the accuracy the run reported, --resume, and bad flags.
 #if LOWBIT_HAVE_TRAIN_LIBRARY && defined(LOWBIT_CLI_PATH)
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
-#include "tests/train_fixtures.h"
+#include "tests/cli_test.h"
 #include "tools/train/config.h"
 
 namespace lowbit {
 namespace {
 
-namespace fs = std::filesystem;
-using nlohmann::json;
-using ::testing::HasSubstr;
-using train_test::fresh_dir;
-using train_test::tiny_dataset;
-
-struct CliRun {
-  int code = -1;       // exit status
-  std::string output;  // stdout and stderr together
-};
-
-std::string quoted(const fs::path& p) {
-  std::string s = "'";
-  s += p.string();
-  s += '\'';
-  return s;
-}
-
-// Runs `lowbit ARGS` (ARGS passed to the shell as written).
-CliRun lowbit_cli(const std::string& args) {
-  std::string command = quoted(LOWBIT_CLI_PATH);
-  command += ' ';
-  command += args;
-  command += " 2>&1";
-  CliRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-
-json last_json_line(const std::string& text) {
-  json last;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] == '{') last = json::parse(line);
-  return last;
-}
+using namespace cli_test;
 
 std::string write_file(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -85,7 +38,8 @@ TEST(Cli, TrainWithAConfigFileEvalAndResume) {
                                   {"data-dir", data.string()}, {"log-every", 0}, {"limit-test", 40}}
                                  .dump());
   // The file's epochs (3) lose to the flag's (1); its lr, hidden and batch size stay.
-  const CliRun train = lowbit_cli("train --config " + config + " --epochs 1 --deterministic --out " + quoted(out));
+  const CliRun train =
+      lowbit_cli("train --config " + config + " --epochs 1 --deterministic --out " + shell_quoted(out));
   ASSERT_EQ(train.code, 0) << train.output;
   EXPECT_THAT(train.output, HasSubstr("{\"settings\":{"));
   EXPECT_THAT(train.output, HasSubstr("test accuracy "));
@@ -100,7 +54,7 @@ TEST(Cli, TrainWithAConfigFileEvalAndResume) {
   std::ifstream metrics_file(out / "metrics.jsonl");
   const std::string metrics((std::istreambuf_iterator<char>(metrics_file)), std::istreambuf_iterator<char>());
   const json reported = last_json_line(metrics);
-  const CliRun eval = lowbit_cli("eval --checkpoint " + quoted(out));
+  const CliRun eval = lowbit_cli("eval --checkpoint " + shell_quoted(out));
   ASSERT_EQ(eval.code, 0) << eval.output;
   const json evaluated = last_json_line(eval.output);
   EXPECT_EQ(evaluated["test_accuracy"].get<double>(), reported["test_accuracy"].get<double>());
@@ -109,15 +63,15 @@ TEST(Cli, TrainWithAConfigFileEvalAndResume) {
   EXPECT_THAT(eval.output, HasSubstr("(mlp, epoch 1): test loss"));
 
   // --resume with one more epoch continues; a changed lr is refused.
-  const CliRun more = lowbit_cli("train --resume " + quoted(out) + " --epochs 2");
+  const CliRun more = lowbit_cli("train --resume " + shell_quoted(out) + " --epochs 2");
   ASSERT_EQ(more.code, 0) << more.output;
   EXPECT_THAT(more.output, HasSubstr("after epoch 1 of 2"));
   EXPECT_EQ(json::parse(std::ifstream(out / "config.json"))["epochs"], 2);
-  const CliRun changed = lowbit_cli("train --resume " + quoted(out) + " --epochs 3 --lr 1");
+  const CliRun changed = lowbit_cli("train --resume " + shell_quoted(out) + " --epochs 3 --lr 1");
   EXPECT_EQ(changed.code, 1);
   EXPECT_THAT(changed.output, HasSubstr("lowbit: error: resume: setting 'lr' is 0.02"));
   // A fresh run into the same folder is refused.
-  const CliRun again = lowbit_cli("train --config " + config + " --out " + quoted(out));
+  const CliRun again = lowbit_cli("train --config " + config + " --out " + shell_quoted(out));
   EXPECT_EQ(again.code, 1);
   EXPECT_THAT(again.output, HasSubstr("already holds a run"));
 }
@@ -125,7 +79,7 @@ TEST(Cli, TrainWithAConfigFileEvalAndResume) {
 TEST(Cli, UnknownConfigKeysAndBadFlagsAreRefused) {
   const fs::path dir = fresh_dir("cli_bad");
   const std::string config = write_file(dir / "bad.json", R"({"epochs": 1, "lrate": 0.1})");
-  const CliRun r = lowbit_cli("train --config " + config + " --out " + quoted(dir / "run"));
+  const CliRun r = lowbit_cli("train --config " + config + " --out " + shell_quoted(dir / "run"));
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.output, HasSubstr("lowbit: error: config " + config + ": unknown key 'lrate'"));
   EXPECT_FALSE(fs::exists(dir / "run"));
@@ -133,7 +87,7 @@ TEST(Cli, UnknownConfigKeysAndBadFlagsAreRefused) {
   const CliRun flag = lowbit_cli("train --optimizer rmsprop");
   EXPECT_NE(flag.code, 0);
   EXPECT_THAT(flag.output, HasSubstr("rmsprop"));
-  const CliRun eval = lowbit_cli("eval --checkpoint " + quoted(dir / "missing.safetensors"));
+  const CliRun eval = lowbit_cli("eval --checkpoint " + shell_quoted(dir / "missing.safetensors"));
   EXPECT_EQ(eval.code, 1);
   EXPECT_THAT(eval.output, HasSubstr("missing.safetensors"));
 }

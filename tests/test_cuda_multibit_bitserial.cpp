@@ -18,6 +18,7 @@
 #include "kernels/bit_math.h"
 #include "kernels/cpu/multibit_codes.h"
 #include "kernels/multibit_math.h"
+#include "tests/multibit_fixtures.h"
 #include "tests/reference/multibit_reference.h"
 #include "tests/test_util.h"
 
@@ -28,6 +29,10 @@
 
 namespace lowbit {
 namespace {
+
+using multibit_test::expect_exact;
+using multibit_test::ExtremeCodes;
+using multibit_test::label;
 
 class CUDAMultibitBitserial : public ::testing::Test {
  protected:
@@ -50,19 +55,6 @@ Tensor codes_tensor(const std::vector<int8_t>& codes, const Shape& shape, Device
   return t.to(device);
 }
 
-std::string label(CodeFormat fa, CodeFormat fb, int64_t M, int64_t N, int64_t K) {
-  return code_format_str(fa) + " x " + code_format_str(fb) + " M" + std::to_string(M) + " N" + std::to_string(N) +
-         " K" + std::to_string(K);
-}
-
-void expect_exact(const std::vector<int64_t>& want, const std::vector<int32_t>& got, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  int bad = 0;
-  for (size_t i = 0; i < want.size(); ++i)
-    if (got[i] != want[i] && bad++ < 3) ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want " << want[i];
-  EXPECT_EQ(bad, 0) << what;
-}
-
 TEST_F(CUDAMultibitBitserial, EveryFormatPairEqualsIntegerReference) {
   struct Mn {
     int64_t M, N;
@@ -82,23 +74,13 @@ TEST_F(CUDAMultibitBitserial, EveryFormatPairEqualsIntegerReference) {
 }
 
 TEST_F(CUDAMultibitBitserial, ExtremeCodesNearTheInt32Limit) {
-  // K·max|a|·max|b| just under 2^31 at the extreme codes; s8 × s8 at −1 runs the partial sums of
-  // the plane pairs close to −2^31 before the top pair brings them back.
-  struct Case {
-    CodeFormat fa, fb;
-    int8_t ca, cb;
-    int64_t K;
-  };
-  const Case cases[] = {{CodeFormat::unsigned_bits(7), CodeFormat::signed_bits(8), 127, -128, 132104},
-                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -1, -1, 131071},
-                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -128, -128, 131071},
-                        {CodeFormat::unsigned_bits(7), CodeFormat::pow2(4), 127, -7, 264000},
-                        {CodeFormat::unsigned_bits(7), CodeFormat::binary(), 127, -1, 16909320}};
-  for (const Case& t : cases) {
+  // K·max|a|·max|b| just under 2^31 at the extreme codes (also u7 × pow2(4)); s8 × s8 at −1 runs
+  // the partial sums of the plane pairs close to −2^31 before the top pair brings them back.
+  std::vector<ExtremeCodes> cases = multibit_test::extreme_codes_near_int32_limit();
+  cases.push_back({CodeFormat::unsigned_bits(7), CodeFormat::pow2(4), 127, -7, 264000});
+  for (const ExtremeCodes& t : cases) {
     const int64_t M = 3, N = 2;
-    std::vector<int8_t> a(static_cast<size_t>(M * t.K), t.ca), b(static_cast<size_t>(N * t.K), t.cb);
-    a[t.K + 5] = 0;  // the second row a little smaller
-    const std::vector<int64_t> want = ref::multibit_gemm(a, t.fa, b, t.fb, M, N, t.K);
+    const auto [a, b, want] = multibit_test::extreme_gemm(t, M, N, t.K + 5);  // the second row a little smaller
     Tensor c = multibit_matmul(codes_tensor(a, {M, t.K}, Device::cuda()), t.fa, codes_tensor(b, {N, t.K}, Device::cuda()),
                                t.fb, {MultibitPath::bitserial});
     expect_exact(want, c.to_host<int32_t>(), "bitserial " + label(t.fa, t.fb, M, N, t.K));

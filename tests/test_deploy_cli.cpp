@@ -4,15 +4,10 @@
 // test image and its accuracy equals `lowbit eval`'s; an 8-bit EWGS run (past the multi-bit
 // path's 7-bit input codes) is refused by name.
 #if LOWBIT_HAVE_TRAIN_LIBRARY && defined(LOWBIT_CLI_PATH)
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <fstream>
 #include <sstream>
 
-#include "tests/cli_run.h"
-#include "tests/train_fixtures.h"
+#include "tests/cli_test.h"
 #include "tools/deploy/from_checkpoint.h"
 #include "tools/deploy/format.h"
 #include "tools/deploy/infer.h"
@@ -22,19 +17,7 @@
 namespace lowbit {
 namespace {
 
-namespace fs = std::filesystem;
-using nlohmann::json;
-using ::testing::HasSubstr;
-using train_test::fresh_dir;
-using train_test::tiny_dataset;
-
-json last_json_line(const std::string& text) {
-  json last;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] == '{') last = json::parse(line);
-  return last;
-}
+using namespace cli_test;
 
 TrainConfig binary_run(const std::string& name, const fs::path& data) {
   TrainConfig c;
@@ -52,8 +35,6 @@ TrainConfig binary_run(const std::string& name, const fs::path& data) {
   c.deterministic = true;
   return c;
 }
-
-test::CliRun cli(const std::string& args) { return test::run_lowbit(LOWBIT_CLI_PATH, args); }
 
 TEST(DeployCli, ExportAndInferAgreeWithTheTrainingGraph) {
   const fs::path data = tiny_dataset("deploy_cli", 100, 28);
@@ -76,13 +57,13 @@ TEST(DeployCli, ExportAndInferAgreeWithTheTrainingGraph) {
 
   // CLI: export again to another file, then infer with the comparison.
   const std::string lbm2 = (fs::path(c.out) / "cli.lbm").string();
-  const test::CliRun exported = cli("export --checkpoint " + test::shell_quoted(c.out) + " --out " +
-                                    test::shell_quoted(lbm2));
+  const CliRun exported = lowbit_cli("export --checkpoint " + shell_quoted(c.out) + " --out " +
+                                     shell_quoted(lbm2));
   ASSERT_EQ(exported.code, 0) << exported.output;
   EXPECT_THAT(exported.output, HasSubstr("xnor_conv2d (threshold)  conv2"));
   EXPECT_EQ(last_json_line(exported.output)["binary_layers"], 3);
-  const test::CliRun inferred =
-      cli("infer " + test::shell_quoted(lbm2) + " --data-dir " + test::shell_quoted(data) + " --batch-size 32");
+  const CliRun inferred =
+      lowbit_cli("infer " + shell_quoted(lbm2) + " --data-dir " + shell_quoted(data) + " --batch-size 32");
   ASSERT_EQ(inferred.code, 0) << inferred.output;
   EXPECT_THAT(inferred.output, HasSubstr("predictions identical on 100 of 100 images"));
   const json line = last_json_line(inferred.output);
@@ -90,8 +71,8 @@ TEST(DeployCli, ExportAndInferAgreeWithTheTrainingGraph) {
   EXPECT_EQ(line["reference_test_accuracy"].get<double>(), trained.test_accuracy);
   EXPECT_EQ(line["same_predictions"], 100);
   EXPECT_GT(line["speedup"].get<double>(), 0.0);
-  const test::CliRun alone = cli("infer " + test::shell_quoted(lbm2) + " --data-dir " + test::shell_quoted(data) +
-                                 " --no-compare --limit-test 10");
+  const CliRun alone = lowbit_cli("infer " + shell_quoted(lbm2) + " --data-dir " + shell_quoted(data) +
+                                  " --no-compare --limit-test 10");
   ASSERT_EQ(alone.code, 0) << alone.output;
   EXPECT_FALSE(last_json_line(alone.output).contains("speedup"));
   EXPECT_EQ(last_json_line(alone.output)["examples"], 10);
@@ -104,8 +85,8 @@ TEST(DeployCli, RefusesAModelItCannotDeploy) {
   c.w_bits = c.a_bits = 8;
   std::ostringstream log;
   train(c, log);
-  const test::CliRun r = cli("export --checkpoint " + test::shell_quoted(c.out) + " --out " +
-                             test::shell_quoted(fs::path(c.out) / "x.lbm"));
+  const CliRun r = lowbit_cli("export --checkpoint " + shell_quoted(c.out) + " --out " +
+                              shell_quoted(fs::path(c.out) / "x.lbm"));
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.output, HasSubstr("lowbit: error: export: layer 'conv2' quantizes its input with 'ewgs' at 8 bits; "
                                   "the multi-bit deploy path takes 1-7 bits for it"));
@@ -113,7 +94,7 @@ TEST(DeployCli, RefusesAModelItCannotDeploy) {
   // A corrupt .lbm is refused by infer.
   const std::string broken = (fs::path(c.out) / "broken.lbm").string();
   std::ofstream(broken) << "not a model";
-  const test::CliRun bad = cli("infer " + test::shell_quoted(broken) + " --data-dir " + test::shell_quoted(data));
+  const CliRun bad = lowbit_cli("infer " + shell_quoted(broken) + " --data-dir " + shell_quoted(data));
   EXPECT_EQ(bad.code, 1);
   EXPECT_THAT(bad.output, HasSubstr("lowbit: error: "));
   EXPECT_THAT(bad.output, HasSubstr("broken.lbm"));

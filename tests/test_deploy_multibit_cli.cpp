@@ -3,39 +3,22 @@
 // --multibit-path: every test prediction equals the training graph's, the accuracy is the run's,
 // and each multi-bit layer's formats and path are printed.
 #if LOWBIT_HAVE_TRAIN_LIBRARY && defined(LOWBIT_CLI_PATH)
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "tests/cli_run.h"
-#include "tests/train_fixtures.h"
+#include "tests/cli_test.h"
 #include "tools/train/trainer.h"
 
 namespace lowbit {
 namespace {
 
-namespace fs = std::filesystem;
-using nlohmann::json;
-using ::testing::HasSubstr;
-
-json last_json_line(const std::string& text) {
-  json last;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] == '{') last = json::parse(line);
-  return last;
-}
-
-test::CliRun cli(const std::string& args) { return test::run_lowbit(LOWBIT_CLI_PATH, args); }
+using namespace cli_test;
 
 TEST(DeployMultibitCli, ExportAndInferAgreeWithTheTrainingGraph) {
-  const fs::path data = train_test::tiny_dataset("deploy_multibit_cli", 100, 28);
+  const fs::path data = tiny_dataset("deploy_multibit_cli", 100, 28);
   TrainConfig c;
   c.model = "lenet5";
   c.data_dir = data.string();
-  c.out = (train_test::fresh_dir("deploy_multibit_cli_run") / "run").string();
+  c.out = (fresh_dir("deploy_multibit_cli_run") / "run").string();
   c.quant = "ewgs";
   c.w_bits = c.a_bits = 2;
   c.quant_options = "output_scale=1";
@@ -49,16 +32,16 @@ TEST(DeployMultibitCli, ExportAndInferAgreeWithTheTrainingGraph) {
   TrainResult trained = train(c, log);
 
   const std::string lbm = (fs::path(c.out) / "model.lbm").string();
-  const test::CliRun exported =
-      cli("export --checkpoint " + test::shell_quoted(c.out) + " --out " + test::shell_quoted(lbm));
+  const CliRun exported =
+      lowbit_cli("export --checkpoint " + shell_quoted(c.out) + " --out " + shell_quoted(lbm));
   ASSERT_EQ(exported.code, 0) << exported.output;
   EXPECT_THAT(exported.output, HasSubstr("quantize (ewgs u2)  conv2.input"));
   EXPECT_THAT(exported.output, HasSubstr("multibit_conv2d (u2 x s3)  conv2"));
   EXPECT_EQ(last_json_line(exported.output)["multibit_layers"], 3);
   EXPECT_EQ(last_json_line(exported.output)["binary_layers"], 0);
   for (const std::string path : {"auto", "bitserial", "int8"}) {
-    const test::CliRun r = cli("infer " + test::shell_quoted(lbm) + " --data-dir " + test::shell_quoted(data) +
-                               " --batch-size 32 --multibit-path " + path);
+    const CliRun r = lowbit_cli("infer " + shell_quoted(lbm) + " --data-dir " + shell_quoted(data) +
+                                " --batch-size 32 --multibit-path " + path);
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("predictions identical on 100 of 100 images")) << path;
     const json line = last_json_line(r.output);
@@ -69,8 +52,8 @@ TEST(DeployMultibitCli, ExportAndInferAgreeWithTheTrainingGraph) {
       EXPECT_EQ(line["multibit_paths"]["fc1"], path);
     }
   }
-  const test::CliRun bad = cli("infer " + test::shell_quoted(lbm) + " --data-dir " + test::shell_quoted(data) +
-                               " --multibit-path fast");
+  const CliRun bad = lowbit_cli("infer " + shell_quoted(lbm) + " --data-dir " + shell_quoted(data) +
+                                " --multibit-path fast");
   EXPECT_EQ(bad.code, 1);
   EXPECT_THAT(bad.output, HasSubstr("--multibit-path must be auto, bitserial, int8 or shift, got 'fast'"));
 }

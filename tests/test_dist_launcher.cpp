@@ -32,19 +32,18 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using dist_test::count;
-using dist_test::final_of;
-using dist_test::kSameRunAtol;
-using dist_test::model_diff;
+using dist_test::expect_parallel_ends_like_one_process;
+using dist_test::expect_resumed_ends_like_one_process;
+using dist_test::ResumedRun;
 using dist_test::small_bn_run_flags;
 using dist_test::small_run_flags;
+using test::lowbit_cli;
 using train_test::fresh_dir;
 using train_test::tiny_dataset;
 
-test::CliRun lowbit(const std::string& args) { return test::run_lowbit(LOWBIT_CLI_PATH, args); }
-
 // `lowbit launch --nproc-per-node N --master-port <free port> FLAGS -- COMMAND`.
 test::CliRun launch(int n, const std::string& command, const std::string& flags = "") {
-  return lowbit("launch --nproc-per-node " + std::to_string(n) + " --master-port " +
+  return lowbit_cli("launch --nproc-per-node " + std::to_string(n) + " --master-port " +
                 std::to_string(test::free_port()) + " " + flags + " -- " + command);
 }
 
@@ -58,57 +57,53 @@ std::string script(const fs::path& dir, const std::string& name, const std::stri
 TEST(DistLauncher, TwoProcessesEndWhereOneProcessEnds) {
   const std::string data = tiny_dataset("launch_two", 40).string();
   const fs::path dir = fresh_dir("launch_two_runs");
-  const test::CliRun one = lowbit(small_run_flags(data, dir / "one", 2));
-  ASSERT_EQ(one.code, 0) << one.output;
-
-  const test::CliRun two = launch(2, small_run_flags(data, dir / "two", 2));
+  const test::CliRun two = expect_parallel_ends_like_one_process(
+      dir, [&](const fs::path& out) { return small_run_flags(data, out, 2); },
+      [](const std::string& args) { return launch(2, args); });
   ASSERT_EQ(two.code, 0) << two.output;
   EXPECT_THAT(two.output, HasSubstr("[rank 0] data parallel: 2 processes (tcp), global batch 8"));
   EXPECT_EQ(count(two.output, "test accuracy"), 1) << two.output;  // rank 0 alone prints
-  EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "two")).max_abs_diff, kSameRunAtol);
 
   // Epoch 1 on three processes, epoch 2 resumed by one.
-  const test::CliRun first = launch(3, small_run_flags(data, dir / "resumed", 1));
-  ASSERT_EQ(first.code, 0) << first.output;
-  EXPECT_THAT(first.output, HasSubstr("data parallel: 3 processes (tcp)"));
-  const test::CliRun rest = lowbit("train --resume " + test::shell_quoted(dir / "resumed") + " --epochs 2");
-  ASSERT_EQ(rest.code, 0) << rest.output;
-  EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "resumed")).max_abs_diff, kSameRunAtol);
+  const ResumedRun resumed =
+      expect_resumed_ends_like_one_process(data, dir, [](const std::string& args) { return launch(3, args); });
+  EXPECT_THAT(resumed.first.output, HasSubstr("data parallel: 3 processes (tcp)"));
 }
 
 TEST(DistLauncher, TwoMachinesOfOneProcessEachEndWhereOneProcessEnds) {
   // Two launchers as two machines (--nnodes 2), both on this one, meeting at a master address.
   const std::string data = tiny_dataset("launch_nodes", 40).string();
   const fs::path dir = fresh_dir("launch_nodes_runs");
-  const test::CliRun one = lowbit(small_run_flags(data, dir / "one", 2));
-  ASSERT_EQ(one.code, 0) << one.output;
-  const std::string machine = test::shell_quoted(LOWBIT_CLI_PATH) + " launch --nnodes 2 --nproc-per-node 1 " +
-                              "--master-addr localhost --master-port " + std::to_string(test::free_port()) +
-                              " --node-rank ";
-  const std::string train = " -- " + small_run_flags(data, dir / "two", 2);
-  const std::string both = script(dir, "both.sh",
-                                  machine + "1" + train + " > " + test::shell_quoted(dir / "node1.log") + " 2>&1 &\n" +
-                                  machine + "0" + train + "\n"
-                                  "echo \"machine 0 status $?\"\n"
-                                  "wait $!\n"
-                                  "echo \"machine 1 status $?\"\n");
-  const test::CliRun r = test::run_lowbit("/bin/sh", both);
+  const auto two_machines = [&](const std::string& args) {
+    const std::string machine = test::shell_quoted(LOWBIT_CLI_PATH) + " launch --nnodes 2 --nproc-per-node 1 " +
+                                "--master-addr localhost --master-port " + std::to_string(test::free_port()) +
+                                " --node-rank ";
+    const std::string train = " -- " + args;
+    const std::string node1_log = test::shell_quoted(dir / "node1.log");
+    const std::string both = script(dir, "both.sh",
+                                    machine + "1" + train + " > " + node1_log + " 2>&1 &\n" +
+                                    machine + "0" + train + "\n"
+                                    "echo \"machine 0 status $?\"\n"
+                                    "wait $!\n"
+                                    "echo \"machine 1 status $?\"\n");
+    return test::run_lowbit("/bin/sh", both);
+  };
+  const test::CliRun r = expect_parallel_ends_like_one_process(
+      dir, [&](const fs::path& out) { return small_run_flags(data, out, 2); }, two_machines);
   EXPECT_THAT(r.output, HasSubstr("machine 0 status 0"));
   EXPECT_THAT(r.output, HasSubstr("machine 1 status 0"));
   EXPECT_THAT(r.output, HasSubstr("[rank 0] data parallel: 2 processes (tcp)"));
   EXPECT_THAT(r.output, HasSubstr("warning: --master-addr localhost with --nnodes 2"));
-  EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "two")).max_abs_diff, kSameRunAtol);
 }
 
 TEST(DistLauncher, SyncBatchNormMatchesOneProcess) {
   const std::string data = tiny_dataset("launch_bn", 40).string();
   const fs::path dir = fresh_dir("launch_bn_runs");
-  const test::CliRun one = lowbit(small_bn_run_flags(data, dir / "one"));
-  ASSERT_EQ(one.code, 0) << one.output;
-  const test::CliRun two = launch(2, small_bn_run_flags(data, dir / "two") + " --sync-bn --dist tcp");
+  const test::CliRun two = expect_parallel_ends_like_one_process(
+      dir, [&](const fs::path& out) { return small_bn_run_flags(data, out); },
+      [](const std::string& args) { return launch(2, args + " --sync-bn --dist tcp"); });
   ASSERT_EQ(two.code, 0) << two.output;
   EXPECT_THAT(two.output, HasSubstr("batch norm synchronized"));
-  EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "two")).max_abs_diff, kSameRunAtol);
 }
 
 TEST(DistLauncher, ProcessesGetTheLaunchVariables) {
@@ -117,8 +112,8 @@ TEST(DistLauncher, ProcessesGetTheLaunchVariables) {
                                   "echo \"env $RANK $LOCAL_RANK $WORLD_SIZE $LOCAL_WORLD_SIZE $GROUP_RANK $MASTER_ADDR "
                                   "$MASTER_PORT ${OMPI_COMM_WORLD_RANK:-no-mpi}\"\n");
   // Machine 2 of 3, two processes each: ranks 4 and 5 of 6. MPI's variables are not passed on.
-  const test::CliRun r = lowbit("launch --nproc-per-node 2 --nnodes 3 --node-rank 2 --master-addr node0 "
-                                "--master-port 1234 --exec sh -- " + show);
+  const test::CliRun r = lowbit_cli("launch --nproc-per-node 2 --nnodes 3 --node-rank 2 --master-addr node0 "
+                                    "--master-port 1234 --exec sh -- " + show);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("[rank 4] env 4 0 6 2 2 node0 1234 no-mpi\n"));
   EXPECT_THAT(r.output, HasSubstr("[rank 5] env 5 1 6 2 2 node0 1234 no-mpi\n"));
@@ -248,7 +243,7 @@ TEST(DistLauncher, RefusesBadFlags) {
       {"launch -- models", "--nproc-per-node is required"},
   };
   for (const auto& c : cases) {
-    const test::CliRun r = lowbit(c.args);
+    const test::CliRun r = lowbit_cli(c.args);
     EXPECT_NE(r.code, 0) << c.args;
     EXPECT_THAT(r.output, HasSubstr(c.message)) << c.args;
     EXPECT_THAT(r.output, Not(HasSubstr("[rank"))) << c.args;  // nothing was started

@@ -20,9 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using dist_test::count;
-using dist_test::final_of;
-using dist_test::kSameRunAtol;
-using dist_test::model_diff;
+using dist_test::expect_parallel_ends_like_one_process;
+using dist_test::expect_resumed_ends_like_one_process;
+using dist_test::ResumedRun;
 using dist_test::small_bn_run_flags;
 using dist_test::small_run_flags;
 using train_test::fresh_dir;
@@ -55,7 +55,6 @@ class DistMpirun : public ::testing::Test {
                                std::to_string(n) + " " + test::shell_quoted(LOWBIT_CLI_PATH) + " ";
     return test::run_lowbit(mpirun_, prefix + args);
   }
-  static test::CliRun lowbit(const std::string& args) { return test::run_lowbit(LOWBIT_CLI_PATH, args); }
 
   std::string mpirun_;
 };
@@ -63,33 +62,26 @@ class DistMpirun : public ::testing::Test {
 TEST_F(DistMpirun, TwoRanksEndWhereOneProcessEnds) {
   const std::string data = tiny_dataset("mpi_two", 40).string();
   const fs::path dir = fresh_dir("mpi_two_runs");
-  const test::CliRun one = lowbit(small_run_flags(data, dir / "one", 2));
-  ASSERT_EQ(one.code, 0) << one.output;
-
-  const test::CliRun two = mpirun(2, small_run_flags(data, dir / "two", 2));
+  const auto two_ranks = [this](const std::string& args) { return mpirun(2, args); };
+  const test::CliRun two = expect_parallel_ends_like_one_process(
+      dir, [&](const fs::path& out) { return small_run_flags(data, out, 2); }, two_ranks);
   ASSERT_EQ(two.code, 0) << two.output;
   EXPECT_THAT(two.output, HasSubstr("data parallel: 2 processes (mpi), global batch 8"));
   EXPECT_EQ(count(two.output, "test accuracy"), 1) << two.output;  // rank 0 alone prints
-  EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "two")).max_abs_diff, kSameRunAtol);
 
   // Epoch 1 on two ranks, epoch 2 resumed by one process.
-  const test::CliRun first = mpirun(2, small_run_flags(data, dir / "resumed", 1));
-  ASSERT_EQ(first.code, 0) << first.output;
-  const test::CliRun rest = lowbit("train --resume " + test::shell_quoted(dir / "resumed") + " --epochs 2");
-  ASSERT_EQ(rest.code, 0) << rest.output;
-  EXPECT_THAT(rest.output, HasSubstr("resuming"));
-  EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "resumed")).max_abs_diff, kSameRunAtol);
+  const ResumedRun resumed = expect_resumed_ends_like_one_process(data, dir, two_ranks);
+  EXPECT_THAT(resumed.rest.output, HasSubstr("resuming"));
 }
 
 TEST_F(DistMpirun, SyncBatchNormMatchesOneProcess) {
   const std::string data = tiny_dataset("mpi_bn", 40).string();
   const fs::path dir = fresh_dir("mpi_bn_runs");
-  const test::CliRun one = lowbit(small_bn_run_flags(data, dir / "one"));
-  ASSERT_EQ(one.code, 0) << one.output;
-  const test::CliRun two = mpirun(2, small_bn_run_flags(data, dir / "two") + " --sync-bn");
+  const test::CliRun two = expect_parallel_ends_like_one_process(
+      dir, [&](const fs::path& out) { return small_bn_run_flags(data, out); },
+      [this](const std::string& args) { return mpirun(2, args + " --sync-bn"); });
   ASSERT_EQ(two.code, 0) << two.output;
   EXPECT_THAT(two.output, HasSubstr("batch norm synchronized"));
-  EXPECT_LE(model_diff(final_of(dir / "one"), final_of(dir / "two")).max_abs_diff, kSameRunAtol);
 }
 
 TEST_F(DistMpirun, RefusesToTrainAloneUnderMpirun) {

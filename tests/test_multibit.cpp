@@ -24,11 +24,16 @@
 #include "kernels/cpu/multibit_int8.h"
 #include "kernels/cpu/multibit_shift.h"
 #include "kernels/multibit_math.h"
+#include "tests/multibit_fixtures.h"
 #include "tests/reference/multibit_reference.h"
 #include "tests/test_util.h"
 
 namespace lowbit {
 namespace {
+
+using multibit_test::expect_exact;
+using multibit_test::ExtremeCodes;
+using multibit_test::label;
 
 const int64_t kKs[] = {1, 31, 33, 65, 257, 1000};
 struct Mn {
@@ -48,21 +53,6 @@ const std::vector<CodeFormat>& sign_exponent_formats() {
   static const std::vector<CodeFormat> f{CodeFormat::binary(), CodeFormat::ternary(), CodeFormat::pow2(2),
                                          CodeFormat::pow2(3), CodeFormat::pow2(4)};
   return f;
-}
-
-std::string label(CodeFormat fa, CodeFormat fb, int64_t M, int64_t N, int64_t K) {
-  return code_format_str(fa) + " x " + code_format_str(fb) + " M" + std::to_string(M) + " N" + std::to_string(N) +
-         " K" + std::to_string(K);
-}
-
-template <typename T>
-void expect_exact(const std::vector<int64_t>& want, const std::vector<T>& got, const std::string& what) {
-  ASSERT_EQ(want.size(), got.size()) << what;
-  int bad = 0;
-  for (size_t i = 0; i < want.size(); ++i)
-    if (static_cast<int64_t>(got[i]) != want[i] && bad++ < 3)
-      ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want " << want[i];
-  EXPECT_EQ(bad, 0) << what;
 }
 
 std::vector<cpu::MultibitSimd> simd_paths() {
@@ -308,19 +298,12 @@ TEST(MultibitCpu, StridedOperandsAndTwoThreads) {
 TEST(MultibitCpu, ExtremeCodesNearTheInt32Limit) {
   // K·max|a|·max|b| just under 2^31: u7 × s8 (127·128) and u7 × pow2(4) (127·64), all at the
   // extreme codes, so every accumulator runs close to the int32 range.
-  struct Case {
-    CodeFormat fa, fb;
-    int8_t ca, cb;
-    int64_t K;
-  };
-  const Case cases[] = {{CodeFormat::unsigned_bits(7), CodeFormat::signed_bits(8), 127, -128, 132000},
-                        {CodeFormat::unsigned_bits(7), CodeFormat::pow2(4), 127, -7, 264000},
-                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -128, -128, 131000}};
-  for (const Case& t : cases) {
+  const ExtremeCodes cases[] = {{CodeFormat::unsigned_bits(7), CodeFormat::signed_bits(8), 127, -128, 132000},
+                                {CodeFormat::unsigned_bits(7), CodeFormat::pow2(4), 127, -7, 264000},
+                                {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -128, -128, 131000}};
+  for (const ExtremeCodes& t : cases) {
     const int64_t M = 3, N = 2, K = t.K;
-    std::vector<int8_t> a(static_cast<size_t>(M * K), t.ca), b(static_cast<size_t>(N * K), t.cb);
-    a[5] = 0;  // one row a little smaller
-    const std::vector<int64_t> want = ref::multibit_gemm(a, t.fa, b, t.fb, M, N, K);
+    const auto [a, b, want] = multibit_test::extreme_gemm(t, M, N, 5);  // one row a little smaller
     ASSERT_LE(std::llabs(want[2]), int64_t{INT32_MAX});
     ASSERT_GT(std::llabs(want[2]), int64_t{1} << 30);
     const std::string what = label(t.fa, t.fb, M, N, K);
@@ -399,22 +382,11 @@ TEST(MultibitCpu, CudaAndFormCombineEqualsIntegerReference) {
 }
 
 TEST(MultibitCpu, CudaAndFormCombineIsExactNearTheInt32Limit) {
-  // Extreme codes with K·max|a|·max|b| just under 2^31: the results and (s8 × s8 at −1, where the
-  // top planes' negative weights come last) the partial sums run close to ±2^31.
-  struct Case {
-    CodeFormat fa, fb;
-    int8_t ca, cb;
-    int64_t K;
-  };
-  const Case cases[] = {{CodeFormat::unsigned_bits(7), CodeFormat::signed_bits(8), 127, -128, 132104},
-                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -1, -1, 131071},
-                        {CodeFormat::signed_bits(8), CodeFormat::signed_bits(8), -128, -128, 131071},
-                        {CodeFormat::unsigned_bits(7), CodeFormat::binary(), 127, -1, 16909320}};
-  for (const Case& t : cases) {
+  // Extreme codes with K·max|a|·max|b| just under 2^31: the results and the partial sums run close
+  // to ±2^31.
+  for (const ExtremeCodes& t : multibit_test::extreme_codes_near_int32_limit()) {
     const int64_t M = 2, N = 1;
-    std::vector<int8_t> a(static_cast<size_t>(M * t.K), t.ca), b(static_cast<size_t>(N * t.K), t.cb);
-    a[t.K + 3] = 0;  // the second row a little smaller
-    const std::vector<int64_t> want = ref::multibit_gemm(a, t.fa, b, t.fb, M, N, t.K);
+    const auto [a, b, want] = multibit_test::extreme_gemm(t, M, N, t.K + 3);  // the second row a little smaller
     for (bool from_xor : {false, true})
       expect_exact(want, and_form_gemm(a, t.fa, b, t.fb, M, N, t.K, from_xor),
                    std::string(from_xor ? "xor form " : "and form ") + label(t.fa, t.fb, M, N, t.K));
