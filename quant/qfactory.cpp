@@ -13,8 +13,9 @@ namespace lowbit {
 std::string QuantSpec::str() const {
   std::ostringstream os;
   os << method << " w" << w_bits << " a" << a_bits << " first/last "
-     << (first_last_bits == kFullPrecisionBits ? std::string("fp") : "w" + std::to_string(first_last_bits))
-     << options_str(options);
+     << (first_last_bits == kFullPrecisionBits ? std::string("fp") : "w" + std::to_string(first_last_bits));
+  if (last_input_bits != kFullPrecisionBits) os << " last input a" << last_input_bits;
+  os << options_str(options);
   return os.str();
 }
 
@@ -25,18 +26,20 @@ QuantLayerFactory::QuantLayerFactory(QuantSpec spec) : spec_(std::move(spec)) {
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
     LOWBIT_FAIL("QuantLayerFactory: unknown quantization method '", spec_.method, "' (known: ", known, ")");
   }
-  const int fl = spec_.first_last_bits;
-  LOWBIT_CHECK(fl == kFullPrecisionBits || (fl >= 1 && fl <= 8), "QuantLayerFactory(", spec_.method,
-               "): first_last_bits must be 32 (float) or 1 to 8, got ", fl);
+  const auto valid = [](int b) { return b == kFullPrecisionBits || (b >= 1 && b <= 8); };
+  LOWBIT_CHECK(valid(spec_.first_last_bits), "QuantLayerFactory(", spec_.method,
+               "): first_last_bits must be 32 (float) or 1 to 8, got ", spec_.first_last_bits);
+  LOWBIT_CHECK(valid(spec_.last_input_bits), "QuantLayerFactory(", spec_.method,
+               "): last_input_bits must be 32 (float) or 1 to 8, got ", spec_.last_input_bits);
 }
 
 bool QuantLayerFactory::configs_for(LayerRole role, QuantConfig& weight, QuantConfig& input) const {
   weight = {spec_.method, spec_.w_bits, QuantTarget::weight, spec_.options};
   input = {spec_.method, spec_.a_bits, QuantTarget::activation, spec_.options};
   if (role == LayerRole::Hidden) return true;
-  if (spec_.first_last_bits == kFullPrecisionBits) return false;
   weight.bits = spec_.first_last_bits;
-  input.bits = kFullPrecisionBits;
+  input.bits = role == LayerRole::Last ? spec_.last_input_bits : kFullPrecisionBits;
+  if (weight.bits == kFullPrecisionBits && input.bits == kFullPrecisionBits) return false;
   weight.options.erase(kOutputScaleOption);
   input.options.erase(kOutputScaleOption);
   return true;

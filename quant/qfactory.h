@@ -4,11 +4,15 @@
 //     quantizer at a_bits (32 = that tensor stays float), with spec.options passed to both (so
 //     {"output_scale", 1} gives every hidden layer EWGS's / DAQ's learned output scale);
 //   - First and Last layers: plain float Conv2d / Linear when first_last_bits = 32 (the papers'
-//     default); with first_last_bits = 1..8 (8: LSQ's setting; the hidden width: MINW-Net, whose
-//     paper quantizes every weight) QConv2d / QLinear with WEIGHTS at that width and float
-//     inputs and no output scale. The inputs stay float because the first layer sees the
-//     signed, normalized image and the last one a signed input in several models (resnet20's
-//     BatchNorm1d head), which the unsigned activation quantizers would clip at 0.
+//     default) and, for the last one, last_input_bits = 32; otherwise QConv2d / QLinear with
+//     WEIGHTS at first_last_bits (1..8; 8: LSQ's setting; the hidden width: MINW-Net, whose paper
+//     quantizes every weight; 32: float) and no output scale. The first layer's input always stays
+//     float: it is the signed, normalized image. The last layer's input stays float unless
+//     last_input_bits = 1..8 sets it (MINW-Net, spec §5.3 Algorithm 1: every layer's input but
+//     the image is quantized), then with the hidden inputs' method and options. Only for models
+//     whose last input lies in the range the method's activation quantizer covers: most clip at 0
+//     (resnet20's BatchNorm1d head feeds its last layer a signed input); AQE's cover MINW-Net's
+//     HardTanh outputs.
 // Helpers for training: the quantizers' own parameters (for their optimizer group, spec §2.5:
 // Adam lr 1e-5, no weight decay) and the quantizers and quantized layers by name (for logging).
 #pragma once
@@ -33,13 +37,15 @@ struct LOWBIT_API QuantSpec {
   int a_bits = kFullPrecisionBits;        // hidden layers' input activations
   std::map<std::string, double> options;  // method options (and kOutputScaleOption)
   int first_last_bits = kFullPrecisionBits;  // 32 = first/last layers float; 1..8 = weights at that width
+  int last_input_bits = kFullPrecisionBits;  // 32 = last layer's input float; 1..8 = quantized at that width
 
-  std::string str() const;  // "dorefa w2 a2 first/last fp {…}"
+  std::string str() const;  // "dorefa w2 a2 first/last fp {…}", "… last input a2" when quantized
 };
 
 class LOWBIT_API QuantLayerFactory : public LayerFactory {
  public:
-  // Refuses an unknown method (listing the known ones) and first_last_bits other than 32 or 1..8.
+  // Refuses an unknown method (listing the known ones) and first_last_bits or last_input_bits
+  // other than 32 or 1..8.
   // Widths are checked by the method's maker when the first layer is built.
   explicit QuantLayerFactory(QuantSpec spec);
   const QuantSpec& spec() const { return spec_; }

@@ -1,7 +1,8 @@
 // Export of multi-bit models (tools/deploy: quantize + multibit_conv2d/linear ops) against the
 // training graph, for EWGS, DAQ, LSQ, SAT, DoReFa and PACT at W2A2 and W4A4 on lenet5 and AQE
-// (MINW-Net's sign / ternary / power-of-two weights × 1-3-bit inputs) on minw_d, after a few
-// training steps on random data:
+// (MINW-Net's sign / ternary / power-of-two weights × 1-3-bit inputs) on minw_d, also with every
+// weight and every input but the image quantized (the last FC's too), after a few training steps
+// on random data:
 //   - per layer: the quantize op's codes times its step are the input quantizer's eval levels,
 //     and quantize + the multi-bit op on the layer's input give the layer's eval output within
 //     float summation error (the integer sums are exact, the training graph sums floats);
@@ -11,12 +12,14 @@
 //   - every multi-bit path (bit-serial, int8, shift where the weights allow it) gives the same
 //     logits bit for bit.
 #if LOWBIT_HAVE_TRAIN_LIBRARY
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 #include <string>
 
+#include "core/error.h"
 #include "core/ops/multibit.h"
 #include "layers/sequential.h"
 #include "quant/qlayer.h"
@@ -159,6 +162,29 @@ TEST(DeployMultibit, AqeMinwMatchesTheTrainingGraph) {
   // Every weight quantized (MINW-Net): the first and last layers take float inputs and run in float
   // with their quantized weights.
   check_model("minw_d", 8, {"aqe", 2, 2, {}, 2}, "aqe W2A2, first/last weights at 2 bits", 7);
+  // MINW-Net as its Algorithm 1 (spec §5.3): the last FC's input quantized too (at a-bits, or at its
+  // own width), so fc8 becomes a quantize + multi-bit layer as well; conv0 keeps its float image input.
+  struct Last {
+    int w, a, last_in;
+  };
+  for (const Last& c : {Last{2, 2, 2}, Last{2, 2, 1}, Last{1, 1, 1}, Last{3, 2, 3}}) {
+    QuantSpec spec{"aqe", c.w, c.a, {}, c.w};
+    spec.last_input_bits = c.last_in;
+    const std::string what = "aqe W" + std::to_string(c.w) + "A" + std::to_string(c.a) +
+                             ", first/last weights at w-bits, last input " + std::to_string(c.last_in) + " bits";
+    check_model("minw_d", 8, spec, what, 8);  // conv1-5, fc6, fc7, fc8
+  }
+  // A quantized input with float weights has no integer path, on the last layer as on any other:
+  // the exporter refuses it naming the layer.
+  QuantSpec float_last{"aqe", 3, 1, {}, 32};
+  float_last.last_input_bits = 1;
+  test::DeployNet n = test::build_deploy_net("minw_d", 8, float_last);
+  try {
+    deploy::export_model(*n.model, n.info);
+    ADD_FAILURE() << "a last layer with a quantized input and float weights was exported";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("layer 'fc8' has a 1-bit input but float weights"));
+  }
 }
 
 TEST(DeployMultibit, WeightFormatsFollowTheQuantizer) {
@@ -203,7 +229,9 @@ TEST(DeployMultibit, EveryPathGivesTheSameLogits) {
     int64_t side;
     bool shift;
   };
-  for (const Case& c : {Case{{"ewgs", 2, 2, {}}, "lenet5", 12, false}, Case{{"aqe", 3, 2, {}}, "minw_d", 8, true}}) {
+  for (const Case& c : {Case{{"ewgs", 2, 2, {}}, "lenet5", 12, false}, Case{{"aqe", 3, 2, {}}, "minw_d", 8, true},
+                        // MINW-Net as Algorithm 1: first/last weights at 3 bits, the last FC's input at 2.
+                        Case{{"aqe", 3, 2, {}, 3, 2}, "minw_d", 8, true}}) {
     test::DeployNet n = test::build_deploy_net(c.model, c.side, c.spec);
     test::train_deploy_net(*n.model, c.side, 2, 5);
     deploy::Graph g = deploy::export_model(*n.model, n.info);

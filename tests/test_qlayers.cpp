@@ -139,6 +139,16 @@ TEST(QLayerFactory, RefusesUnknownMethodsAndEdgeWidths) {
   }
   EXPECT_THROW(QuantLayerFactory(QuantSpec{"dorefa", 2, 2, {}, 9}), Error);
   EXPECT_THROW(QuantLayerFactory(QuantSpec{"dorefa", 2, 2, {}, 0}), Error);
+  for (int bad : {0, 9, 16}) {
+    QuantSpec s{"dorefa", 2, 2, {}, 32};
+    s.last_input_bits = bad;
+    try {
+      QuantLayerFactory f(s);
+      ADD_FAILURE() << "last_input_bits " << bad << " accepted";
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr("last_input_bits must be 32 (float) or 1 to 8, got " + std::to_string(bad)));
+    }
+  }
   // Widths are the maker's business: bnn defines only 1 bit.
   Generator gen(0);
   // first_last_bits 1..8: first/last weights at that width, their inputs float (MINW-Net: 2).
@@ -153,6 +163,60 @@ TEST(QLayerFactory, RefusesUnknownMethodsAndEdgeWidths) {
   }
   QuantLayerFactory bnn(QuantSpec{"bnn", 2, 2, {}, 32});
   EXPECT_THROW(bnn.make_conv(conv_options(), LayerRole::Hidden, gen, Device::cpu()), Error);
+}
+
+// last_input_bits 1..8 (MINW-Net, spec §5.3: every input but the image quantized): the Last layer's
+// input gets a quantizer at that width with the hidden inputs' method and options (less the output
+// scale, which first/last layers never get); the First layer's input stays float.
+TEST(QLayerFactory, LastInputBitsQuantizeTheLastLayersInputOnly) {
+  Generator gen(0);
+  const std::map<std::string, double> options = {{"delta", 0.01}, {kOutputScaleOption, 1}};
+  QuantSpec spec{"ewgs", 3, 1, options, 2};
+  spec.last_input_bits = 4;
+  QuantLayerFactory f(spec);
+  EXPECT_THAT(spec.str(), HasSubstr("first/last w2 last input a4"));
+  auto inputs_of = [](QuantizedLayer* q) { return q->input_quantizer() ? q->input_quantizer()->bits() : 32; };
+  auto last_conv = f.make_conv(conv_options(), LayerRole::Last, gen, Device::cpu());
+  auto last_fc = f.make_linear(8, 3, true, LayerRole::Last, gen, Device::cpu());
+  for (QuantizedLayer* q : {dynamic_cast<QuantizedLayer*>(last_conv.get()), dynamic_cast<QuantizedLayer*>(last_fc.get())}) {
+    ASSERT_NE(q, nullptr);
+    ASSERT_NE(q->weight_quantizer(), nullptr);
+    EXPECT_EQ(q->weight_quantizer()->bits(), 2);
+    ASSERT_NE(q->input_quantizer(), nullptr);
+    const QuantConfig& a = q->input_quantizer()->config();
+    EXPECT_EQ(a.method, "ewgs");
+    EXPECT_EQ(a.bits, 4);
+    EXPECT_EQ(a.target, QuantTarget::activation);
+    EXPECT_EQ(a.options, (std::map<std::string, double>{{"delta", 0.01}}));
+    EXPECT_FALSE(q->has_output_scale());
+  }
+  auto first = f.make_conv(conv_options(), LayerRole::First, gen, Device::cpu());
+  auto* qf = dynamic_cast<QuantizedLayer*>(first.get());
+  ASSERT_NE(qf, nullptr);
+  EXPECT_EQ(inputs_of(qf), 32) << "the image input stays float";
+  auto hidden = f.make_linear(8, 3, true, LayerRole::Hidden, gen, Device::cpu());
+  auto* qh = dynamic_cast<QuantizedLayer*>(hidden.get());
+  ASSERT_NE(qh, nullptr);
+  EXPECT_EQ(inputs_of(qh), 1);
+  EXPECT_TRUE(qh->has_output_scale());
+
+  // Float first/last weights with a quantized last input: the last layer is a QLinear without a
+  // weight quantizer, the first a plain float layer.
+  spec.first_last_bits = 32;
+  QuantLayerFactory g(spec);
+  auto last = g.make_linear(8, 3, true, LayerRole::Last, gen, Device::cpu());
+  auto* ql = dynamic_cast<QLinear*>(last.get());
+  ASSERT_NE(ql, nullptr);
+  EXPECT_EQ(ql->weight_quantizer(), nullptr);
+  EXPECT_EQ(inputs_of(ql), 4);
+  EXPECT_EQ(dynamic_cast<QuantizedLayer*>(g.make_conv(conv_options(), LayerRole::First, gen, Device::cpu()).get()),
+            nullptr);
+  // The default (32) leaves the last layer as it was: weights at first_last_bits, input float.
+  QuantLayerFactory h(QuantSpec{"ewgs", 3, 1, options, 2});
+  auto old_last = h.make_linear(8, 3, true, LayerRole::Last, gen, Device::cpu());
+  auto* qo = dynamic_cast<QuantizedLayer*>(old_last.get());
+  ASSERT_NE(qo, nullptr);
+  EXPECT_EQ(inputs_of(qo), 32);
 }
 
 // ---- forward / backward ----

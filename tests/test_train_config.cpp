@@ -58,6 +58,7 @@ TrainConfig unusual_config() {
   c.w_bits = 2;
   c.a_bits = 4;
   c.first_last_bits = 8;
+  c.last_input_bits = 4;
   c.quant_options = "delta=0.01";
   c.init_from = "fp.safetensors";
   c.quant_optimizer = "sgd";

@@ -3,7 +3,8 @@
 # network and MINW-Net with AQE for every pair of M-bit inputs and N-bit weights, M, N in
 # {1, 2, 3, 16}, from scratch on Fashion-MNIST with the aqe-minw recipe (Adam 0.01, exponential
 # decay, weights clipped to [-1, 1] after each step, every weight quantized with the first and
-# last layers' at N bits, image input and logits float), α ramped linearly per epoch from the
+# last layers' at N bits, every layer's input but the image, the last layer's too, at M bits,
+# image input and logits float), α ramped linearly per epoch from the
 # paper's ½ to ALPHA_END (1: the last epoch trains the hard forward that the test uses; with the
 # paper's fixed ½ a short run keeps a large gap between its mixed training forward and the hard
 # test forward). "16" is the paper's

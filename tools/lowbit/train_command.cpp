@@ -120,7 +120,12 @@ void add_flags(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--w-bits", c.w_bits, "hidden layers' weight bits (32: float)")->capture_default_str();
   cmd.add_option("--a-bits", c.a_bits, "hidden layers' input-activation bits (32: float)")->capture_default_str();
   cmd.add_option("--first-last-bits", c.first_last_bits,
-                 "first and last layers' weights (their inputs stay float): 32 float, 1-8 bits, 0 = as --w-bits")
+                 "first and last layers' weights (the first layer's input, the image, stays float): 32 float, "
+                 "1-8 bits, 0 = as --w-bits")
+      ->capture_default_str();
+  cmd.add_option("--last-input-bits", c.last_input_bits,
+                 "last layer's input activations, quantized as the hidden layers' inputs (MINW-Net: the aqe-minw "
+                 "recipe sets 0): 32 float, 1-8 bits, 0 = as --a-bits")
       ->capture_default_str();
   cmd.add_option("--quant-options", c.quant_options,
                  "method options key=value,... (e.g. delta=0.001,output_scale=1)");

@@ -96,6 +96,7 @@ const std::vector<Field>& fields() {
       field("w-bits", &TrainConfig::w_bits),
       field("a-bits", &TrainConfig::a_bits),
       field("first-last-bits", &TrainConfig::first_last_bits),
+      field("last-input-bits", &TrainConfig::last_input_bits),
       field("quant-options", &TrainConfig::quant_options),
       field("init-from", &TrainConfig::init_from),
       field("quant-optimizer", &TrainConfig::quant_optimizer),
@@ -145,12 +146,18 @@ void check_quant_config(const TrainConfig& c) {
   LOWBIT_CHECK(valid_bits(c.a_bits), "train: a-bits must be 1 to 8, or 32 (float), got ", c.a_bits);
   LOWBIT_CHECK(c.first_last_bits == 0 || valid_bits(c.first_last_bits),
                "train: first-last-bits must be 1 to 8, 32 (float) or 0 (as w-bits), got ", c.first_last_bits);
+  LOWBIT_CHECK(c.last_input_bits == 0 || valid_bits(c.last_input_bits),
+               "train: last-input-bits must be 1 to 8, 32 (float) or 0 (as a-bits), got ", c.last_input_bits);
   const int64_t first_last = effective_first_last_bits(c);
+  const int64_t last_input = effective_last_input_bits(c);
   LOWBIT_CHECK(!c.quant.empty(), "train: quant must be a method or none");
-  LOWBIT_CHECK(c.quant != "none" || (c.w_bits == 32 && c.a_bits == 32 && first_last == 32 && c.quant_options.empty()),
-               "train: w-bits, a-bits, first-last-bits and quant-options need --quant METHOD (quant is none)");
-  LOWBIT_CHECK(c.quant == "none" || c.w_bits != 32 || c.a_bits != 32 || first_last != 32,
-               "train: quant ", c.quant, " with w-bits, a-bits and first-last-bits all 32 quantizes nothing");
+  LOWBIT_CHECK(c.quant != "none" || (c.w_bits == 32 && c.a_bits == 32 && first_last == 32 && last_input == 32 &&
+                                     c.quant_options.empty()),
+               "train: w-bits, a-bits, first-last-bits, last-input-bits and quant-options need --quant METHOD "
+               "(quant is none)");
+  LOWBIT_CHECK(c.quant == "none" || c.w_bits != 32 || c.a_bits != 32 || first_last != 32 || last_input != 32,
+               "train: quant ", c.quant,
+               " with w-bits, a-bits, first-last-bits and last-input-bits all 32 quantizes nothing");
   LOWBIT_CHECK(one_of(c.quant_optimizer, {"adam", "sgd"}), "train: quant-optimizer must be adam or sgd, got '",
                c.quant_optimizer, "'");
   check_finite_at_least(c.quant_lr, 0, "quant-lr");
@@ -172,6 +179,10 @@ void check_quant_config(const TrainConfig& c) {
 
 int64_t effective_first_last_bits(const TrainConfig& c) {
   return c.first_last_bits == 0 ? c.w_bits : c.first_last_bits;
+}
+
+int64_t effective_last_input_bits(const TrainConfig& c) {
+  return c.last_input_bits == 0 ? c.a_bits : c.last_input_bits;
 }
 
 std::vector<std::string> config_keys() {

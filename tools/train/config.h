@@ -55,6 +55,7 @@ struct TrainConfig {
   int64_t w_bits = 32;                 // hidden layers' weights (32: float)
   int64_t a_bits = 32;                 // hidden layers' input activations (32: float)
   int64_t first_last_bits = 32;        // first/last layers' weights: 32 float, 1-8 bits, 0 = as w-bits
+  int64_t last_input_bits = 32;        // last layer's input activations: 32 float, 1-8 bits, 0 = as a-bits
   std::string quant_options;           // method options "key=value,..." (e.g. "delta=0.001,output_scale=1")
   std::string init_from;               // float checkpoint loaded non-strictly before training ("" none)
   std::string quant_optimizer = "adam";  // adam or sgd, for the quantizers' parameters (own group)
@@ -94,6 +95,9 @@ TrainConfig merge_config(const TrainConfig& base, const TrainConfig& flags, cons
 // The first/last layers' weight width the setting first-last-bits means: itself, or w-bits when
 // it is 0 (MINW-Net quantizes every weight at the hidden width; 32 = float).
 int64_t effective_first_last_bits(const TrainConfig& config);
+// The last layer's input width the setting last-input-bits means: itself, or a-bits when it is 0
+// (MINW-Net quantizes every layer's input but the image at the hidden width; 32 = float).
+int64_t effective_last_input_bits(const TrainConfig& config);
 
 // Throws lowbit::Error "train: KEY must be ..., got VALUE" for the first invalid setting.
 void check_config(const TrainConfig& config);

@@ -18,6 +18,7 @@ QuantSpec quant_spec(const TrainConfig& c) {
   s.w_bits = static_cast<int>(c.w_bits);
   s.a_bits = static_cast<int>(c.a_bits);
   s.first_last_bits = static_cast<int>(effective_first_last_bits(c));
+  s.last_input_bits = static_cast<int>(effective_last_input_bits(c));
   s.options = parse_quant_options(c.quant_options);
   return s;
 }

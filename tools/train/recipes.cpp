@@ -47,15 +47,18 @@ const std::vector<Recipe>& recipes() {
       // code decays from its start to its final lr. alpha stays 1/2, the only value the paper
       // discusses (aqe-alpha-start/end ramp it when asked). Trained from scratch, weights clipped.
       // Every weight is quantized, the first conv's and last FC's too, at the hidden width
-      // (first-last-bits 0 follows --w-bits); the image input and the logits stay float.
+      // (first-last-bits 0 follows --w-bits), and every layer's input but the image, the last
+      // FC's too, at the hidden input width (last-input-bits 0 follows --a-bits; spec §5.3
+      // Algorithm 1); the image input and the logits stay float.
       {"aqe-minw",
        "AQE MINW-Net A (minw_a) W1A1 on CIFAR-10 (spec 5.5): Adam 0.01, exponential decay 0.977237 per epoch "
        "(100x over the run; the paper gives no rate), 200 epochs, batch 256, alpha 1/2, weights clipped to [-1, 1], "
-       "first/last weights at w-bits with float inputs",
+       "first/last weights at w-bits, last FC's input at a-bits, image input float",
        {{"model", "minw_a"},         {"dataset", "cifar10"},    {"optimizer", "adam"},      {"lr", 0.01},
         {"weight-decay", 0.0},       {"schedule", "exponential"}, {"gamma", 0.977237},    {"epochs", 200},
         {"batch-size", 256},         {"quant", "aqe"},          {"w-bits", 1},              {"a-bits", 1},
-        {"first-last-bits", 0},      {"aqe-alpha-start", 0.5},  {"aqe-alpha-end", 0.5},     {"weight-clip", "auto"}}},
+        {"first-last-bits", 0},      {"last-input-bits", 0},    {"aqe-alpha-start", 0.5},   {"aqe-alpha-end", 0.5},
+        {"weight-clip", "auto"}}},
       // ImageNet recipes (ResNet-18, torchvision layout; start them from a float checkpoint with
       // --init-from as the papers do). The papers train with DDP on 256 images per step; here one
       // process takes the 256. EWGS's delta is estimated on 10 batches of 16 in the paper; here on
