@@ -75,7 +75,9 @@ void expect_trains_logs_and_evaluates(TrainConfig c, const std::vector<std::stri
     ASSERT_TRUE(line.contains("quantizers")) << line.dump();
     const auto& q = line["quantizers"];
     ASSERT_TRUE(q.is_object());
-    if (!keys.empty()) ASSERT_FALSE(q.empty());
+    if (!keys.empty()) {
+      ASSERT_FALSE(q.empty());
+    }
     for (const std::string& key : keys) {
       bool found = false;
       for (const auto& [name, entry] : q.items()) found = found || entry.contains(key);

@@ -45,6 +45,9 @@ void write_all(const Socket& s, const void* data, size_t n, const std::string& w
   while (n > 0) {
     const ssize_t w = ::send(s.fd(), p, n, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
+    // The peer closed its end (its process stopped): the same error the reading side reports.
+    LOWBIT_CHECK(!(w < 0 && (errno == EPIPE || errno == ECONNRESET)), what,
+                 ": the connection closed early (that process stopped)");
     LOWBIT_CHECK(w > 0, what, ": sending failed: ", std::strerror(errno));
     p += w;
     n -= static_cast<size_t>(w);
@@ -57,8 +60,9 @@ void read_all(const Socket& s, void* data, size_t n, SocketClock::time_point dea
     LOWBIT_CHECK(wait_readable(s.fd(), deadline), what, ": timed out waiting for data");
     const ssize_t r = ::recv(s.fd(), p, n, 0);
     if (r < 0 && errno == EINTR) continue;
+    const bool peer_gone = r == 0 || (r < 0 && errno == ECONNRESET);
     LOWBIT_CHECK(r > 0, what, ": the connection closed early",
-                 r < 0 ? std::string(": ") + std::strerror(errno) : std::string(" (that process stopped)"));
+                 peer_gone ? std::string(" (that process stopped)") : std::string(": ") + std::strerror(errno));
     p += r;
     n -= static_cast<size_t>(r);
   }
