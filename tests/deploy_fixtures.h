@@ -1,4 +1,4 @@
-// Test helpers for the multi-bit deploy tests: a zoo model built with a quantization spec on small
+// Test helpers for the deploy tests (binary and multi-bit): a zoo model built with a quantization spec on small
 // random images, a few training steps (which run every quantizer's first-batch initialization and
 // move the weights, batch norms and quantizer parameters), weights spread for AQE, and an op's
 // index by layer name.

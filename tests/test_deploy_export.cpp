@@ -22,6 +22,7 @@
 #include "layers/sequential.h"
 #include "models/registry.h"
 #include "quant/qfactory.h"
+#include "tests/deploy_fixtures.h"
 #include "tests/file_util.h"
 #include "tests/test_util.h"
 #include "tools/deploy/export.h"
@@ -33,39 +34,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-struct Net {
-  std::shared_ptr<Module> model;
-  deploy::ExportInfo info;
-};
-
-Net build(const std::string& name, int64_t side, const QuantSpec& spec, float width = 0.25f, uint64_t seed = 3) {
-  ModelOptions o;
-  o.in_channels = 1;
-  o.in_height = o.in_width = side;
-  o.width_mult = width;
-  o.layers = std::make_shared<QuantLayerFactory>(spec);
-  Generator gen(seed);
-  Net n{make_model(name, o, gen), {}};
-  n.info = {name, "random", 1, side, side, o.num_classes, nlohmann::json::object()};
-  return n;
-}
-
-// A few Adam steps on random images and labels: moves the weights, the batch-norm statistics and
-// the quantizers away from their initial values.
-void train_steps(Module& model, int64_t side, int steps, uint64_t seed) {
-  model.train();
-  Adam opt(model.parameters(), {.lr = 1e-2f});
-  Generator gen(seed);
-  for (int s = 0; s < steps; ++s) {
-    Tensor x = Tensor::randn({16, side, side, 1}, Device::cpu(), &gen);
-    Tensor y = Tensor::randint(0, 10, {16}, Device::cpu(), &gen);
-    opt.zero_grad();
-    cross_entropy(model(x), y).backward();
-    opt.step();
-  }
-  model.eval();
-}
 
 // Flips the sign of every third γ of the batch norms named in `bns` (decreasing thresholds).
 void negate_some_gammas(Module& model, const std::vector<std::string>& bns) {
@@ -120,8 +88,8 @@ TEST(DeployExport, BinaryLenetMatchesTheTrainingGraph) {
                         {{"ste", 1, 1, {}}, "ste"},
                         {{"bnn", 1, 1, {{"output_scale", 1.0}}}, "bnn with output scale"}};
   for (const Case& c : cases) {
-    Net n = build("bnn_lenet", 12, c.spec);
-    train_steps(*n.model, 12, 4, 5);
+    test::DeployNet n = test::build_deploy_net("bnn_lenet", 12, c.spec);
+    test::train_deploy_net(*n.model, 12, 4, 5);
     negate_some_gammas(*n.model, {"bn2", "bn3", "bn4"});
     deploy::Graph g = deploy::export_model(*n.model, n.info);
     // Binary layers with thresholds into the next one, the last one affine into the float fc5.
@@ -138,8 +106,8 @@ TEST(DeployExport, PoolBeforeBatchNormPoolsTheSums) {
   // minw_d: conv -> max-pool -> BN -> HardTanh. With increasing thresholds the pool becomes a
   // binary max-pool after the threshold; with some γ < 0 it must pool the integer sums.
   for (bool negative : {false, true}) {
-    Net n = build("minw_d", 8, {"bnn", 1, 1, {}});
-    train_steps(*n.model, 8, 2, 7);
+    test::DeployNet n = test::build_deploy_net("minw_d", 8, {"bnn", 1, 1, {}});
+    test::train_deploy_net(*n.model, 8, 2, 7);
     if (negative) negate_some_gammas(*n.model, {"bn1", "bn3", "bn5"});
     deploy::Graph g = deploy::export_model(*n.model, n.info);
     EXPECT_EQ(count_ops(g, deploy::OpKind::int_max_pool2d), negative ? 3 : 0);
@@ -160,8 +128,8 @@ TEST_P(DeployRuntime, MatchesTheCpuRuntime) {
     int64_t side;
   };
   for (const Case& c : {Case{"bnn_lenet", 12}, Case{"minw_d", 8}}) {
-    Net n = build(c.model, c.side, {"xnor", 1, 1, {}});
-    train_steps(*n.model, c.side, 2, 13);
+    test::DeployNet n = test::build_deploy_net(c.model, c.side, {"xnor", 1, 1, {}});
+    test::train_deploy_net(*n.model, c.side, 2, 13);
     negate_some_gammas(*n.model, {"bn1", "bn2", "bn3"});
     deploy::Graph g = deploy::export_model(*n.model, n.info);
     Generator gen(5);
@@ -178,8 +146,8 @@ LOWBIT_INSTANTIATE_DEVICES(DeployRuntime);
 
 TEST(DeployExport, LbmRoundTripGivesTheSameLogits) {
   test::TempDir dir("deploy_roundtrip");
-  Net n = build("bnn_lenet", 12, {"xnor", 1, 1, {}});
-  train_steps(*n.model, 12, 3, 11);
+  test::DeployNet n = test::build_deploy_net("bnn_lenet", 12, {"xnor", 1, 1, {}});
+  test::train_deploy_net(*n.model, 12, 3, 11);
   deploy::Graph g = deploy::export_model(*n.model, n.info);
   const std::string path = (dir.path() / "model.lbm").string();
   deploy::save_lbm(path, g);
@@ -194,7 +162,7 @@ TEST(DeployExport, LbmRoundTripGivesTheSameLogits) {
 
 TEST(DeployExport, RefusesWhatItCannotDeployByName) {
   auto error = [](const std::string& model, const QuantSpec& spec) {
-    Net n = build(model, 12, spec);
+    test::DeployNet n = test::build_deploy_net(model, 12, spec);
     return test::error_of([&] { deploy::export_model(*n.model, n.info); });
   };
   EXPECT_THAT(error("bnn_lenet", {"ewgs", 8, 8, {}}),
@@ -204,7 +172,7 @@ TEST(DeployExport, RefusesWhatItCannotDeployByName) {
   EXPECT_THAT(error("bnn_lenet", {"bnn", 32, 32, {}}), HasSubstr("has no quantized layer"));
   EXPECT_THAT(error("resnet20", {"bnn", 1, 1, {}}), HasSubstr("layer 'layer1' is a Sequential, which the deploy path"));
   // A layer type it does not know, named.
-  auto seq = std::dynamic_pointer_cast<Sequential>(build("bnn_lenet", 12, {"bnn", 1, 1, {}}).model);
+  auto seq = std::dynamic_pointer_cast<Sequential>(test::build_deploy_net("bnn_lenet", 12, {"bnn", 1, 1, {}}).model);
   ASSERT_TRUE(seq);
   seq->push_back("gap", std::make_shared<AvgPool2d>(2));
   deploy::ExportInfo info{"custom", "random", 1, 12, 12, 10, nlohmann::json::object()};
