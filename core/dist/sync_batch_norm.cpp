@@ -7,6 +7,7 @@
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/norm_args.h"
 #include "core/ops/shape.h"
 #include "kernels/cpu/norm.h"
 #if LOWBIT_WITH_CUDA
@@ -19,15 +20,8 @@ namespace {
 
 using Grads = std::vector<Tensor>;
 
-float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
-
-void check_param(const Tensor& p, const Tensor& x, int64_t channels, const char* arg) {
-  if (!p.defined()) return;
-  check_dtype(p, DType::f32, "sync_batch_norm", arg);
-  check_same_device(x, p, "sync_batch_norm");
-  LOWBIT_CHECK(p.shape() == Shape{channels}, "sync_batch_norm: ", arg, " must have shape [", channels, "], got ",
-               shape_str(p.shape()));
-}
+using detail::contiguous_or_undefined;
+using detail::ptr_or_null;
 
 void local_stats(const Tensor& x, int64_t rows, int64_t c, Tensor& mean, Tensor& var) {
   if (x.device().is_cpu())
@@ -81,24 +75,14 @@ void grad_x(const Tensor& x, const Tensor& g, int64_t rows, int64_t c, const Ten
 #endif
 }
 
-Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.detach().contiguous() : Tensor(); }
-
 }  // namespace
 
 Tensor sync_batch_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in, const Tensor& running_mean,
                        const Tensor& running_var, float momentum, float eps, std::shared_ptr<Communicator> comm) {
   LOWBIT_CHECK(comm != nullptr, "sync_batch_norm: no communicator");
-  check_dtype(x_in, DType::f32, "sync_batch_norm", "x");
-  LOWBIT_CHECK(x_in.dim() >= 2, "sync_batch_norm: x must be [N, C] or [N, H, W, C] (channels last), got shape ",
-               shape_str(x_in.shape()));
-  const int64_t channels = x_in.shape().back();
-  const int64_t rows = channels > 0 ? x_in.numel() / channels : 0;
-  check_param(gamma_in, x_in, channels, "gamma");
-  check_param(beta_in, x_in, channels, "beta");
-  check_param(running_mean, x_in, channels, "running_mean");
-  check_param(running_var, x_in, channels, "running_var");
-  LOWBIT_CHECK(running_mean.defined() == running_var.defined(),
-               "sync_batch_norm: running_mean and running_var must be given together (or both omitted)");
+  const detail::BatchNormShape shape =
+      detail::check_batch_norm_args("sync_batch_norm", x_in, gamma_in, beta_in, running_mean, running_var);
+  const int64_t channels = shape.channels, rows = shape.rows;
   LOWBIT_CHECK(channels > 0 && rows >= (comm->size() > 1 ? 1 : 2), "sync_batch_norm: needs at least ",
                comm->size() > 1 ? "one value" : "two values", " per channel on each rank, got x of shape ",
                shape_str(x_in.shape()));

@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/dispatch.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/norm_args.h"
 #include "kernels/cpu/norm.h"
 #if LOWBIT_WITH_CUDA
 #include "kernels/cuda/norm.h"
@@ -17,34 +18,16 @@ namespace {
 
 using Grads = std::vector<Tensor>;
 
-float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
-
-// An optional per-channel parameter: undefined, or f32 [C] on x's device.
-void check_param(const Tensor& p, const Tensor& x, int64_t channels, const char* arg) {
-  if (!p.defined()) return;
-  check_dtype(p, DType::f32, "batch_norm", arg);
-  check_same_device(x, p, "batch_norm");
-  LOWBIT_CHECK(p.shape() == Shape{channels}, "batch_norm: ", arg, " must have shape [", channels,
-               "] (the channel count, last axis of x ", shape_str(x.shape()), "), got ", shape_str(p.shape()));
-}
-
-Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.detach().contiguous() : Tensor(); }
+using detail::contiguous_or_undefined;
+using detail::ptr_or_null;
 
 }  // namespace
 
 Tensor batch_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta_in, const Tensor& running_mean,
                   const Tensor& running_var, bool training, float momentum, float eps) {
-  check_dtype(x_in, DType::f32, "batch_norm", "x");
-  LOWBIT_CHECK(x_in.dim() >= 2, "batch_norm: x must be [N, C] or [N, H, W, C] (channels last), got shape ",
-               shape_str(x_in.shape()));
-  const int64_t channels = x_in.shape().back();
-  const int64_t rows = channels > 0 ? x_in.numel() / channels : 0;
-  check_param(gamma_in, x_in, channels, "gamma");
-  check_param(beta_in, x_in, channels, "beta");
-  check_param(running_mean, x_in, channels, "running_mean");
-  check_param(running_var, x_in, channels, "running_var");
-  LOWBIT_CHECK(running_mean.defined() == running_var.defined(),
-               "batch_norm: running_mean and running_var must be given together (or both omitted)");
+  const detail::BatchNormShape shape =
+      detail::check_batch_norm_args("batch_norm", x_in, gamma_in, beta_in, running_mean, running_var);
+  const int64_t channels = shape.channels, rows = shape.rows;
   LOWBIT_CHECK(eps >= 0.f, "batch_norm: eps must be non-negative, got ", eps);
   if (training) {
     LOWBIT_CHECK(rows >= 2, "batch_norm: training needs more than one value per channel, got x of shape ",
